@@ -1,0 +1,48 @@
+/**
+ * Structured logging with winston: one JSON object per line on stdout (12-factor), or a
+ * readable single line per entry when `format` is "pretty" (for a terminal).
+ *
+ * This is the foundation's logger; the observability work adds request ids, trace ids and
+ * PII scrubbing as winston formats here, so every caller keeps using `logger`.
+ */
+import winston from "winston";
+
+/** Log levels accepted by configuration, most to least severe. */
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Output formats accepted by configuration. */
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Name and version stamped on every line. */
+export const SERVICE_NAME = "mlsdm";
+
+function formatFor(format: LogFormat): winston.Logform.Format {
+  const base = winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }));
+  if (format === "pretty") {
+    return winston.format.combine(
+      base,
+      winston.format.printf((info) => {
+        const { timestamp, level, message, service: _s, version: _v, ...rest } = info;
+        const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
+        return `${String(timestamp)} ${level.toUpperCase()} ${String(message)}${extra}`;
+      }),
+    );
+  }
+  return winston.format.combine(base, winston.format.json());
+}
+
+/** The process-wide logger. Silent until `configureLogger` runs, except for warnings and errors. */
+export const logger = winston.createLogger({
+  level: "info",
+  defaultMeta: { service: SERVICE_NAME },
+  format: formatFor("json"),
+  transports: [new winston.transports.Console({ stderrLevels: [] })],
+});
+
+/** Applies the configured level and format, and stamps the service version on every line. */
+export function configureLogger(options: { level: LogLevel; format: LogFormat; version: string }): void {
+  logger.level = options.level;
+  logger.format = formatFor(options.format);
+  logger.defaultMeta = { service: SERVICE_NAME, version: options.version };
+}
