@@ -1,5 +1,7 @@
 // Lint configuration: typescript-eslint's strict, type-checked rules over all TypeScript.
+// Run from the repository root with --config (paths below are relative to the working directory).
 // Generated code (src/gen) is excluded: it is checked by `npm run generate:check` instead.
+import path from "node:path";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -10,12 +12,19 @@ export default tseslint.config(
   ...tseslint.configs.stylisticTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: path.resolve(import.meta.dirname, "..") },
     },
     rules: {
-      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
+      "@typescript-eslint/restrict-template-expressions": [
+        "error",
+        { allowNumber: true, allowBoolean: true },
+      ],
       "@typescript-eslint/consistent-type-imports": "error",
       "no-console": "error",
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
     },
   },
   {
