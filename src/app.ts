@@ -1,0 +1,143 @@
+/**
+ * Composition root: builds the services once, mounts them on both listeners, and owns the
+ * lifecycle (start-up → SERVING; shutdown → NOT_SERVING, refuse new calls, drain, close).
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Config } from "./config/index.js";
+import { AdminService } from "./gen/mlsdm/v1/admin_pb.js";
+import { EngineService } from "./gen/mlsdm/v1/engine_pb.js";
+import { applyPolicies } from "./policy/apply-policies.js";
+import { drainGuard } from "./policy/drain.js";
+import { InFlightTracker } from "./policy/in-flight.js";
+import { Health, createHealthService } from "./rpc/health/health-service.js";
+import { HealthRegistry, ServingStatus } from "./rpc/health/health-registry.js";
+import { notImplementedService } from "./rpc/not-implemented.js";
+import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
+import { logger } from "./telemetry/logger.js";
+import { startConnectListener, type ConnectListener } from "./transport/connect/server.js";
+import { startGrpcListener, type GrpcListener, type MountedService } from "./transport/grpc/server.js";
+
+/** Implementations a caller may supply in place of the defaults (later issues, tests). */
+export interface ServiceOverrides {
+  readonly engine?: ServiceImpl<typeof EngineService>;
+  readonly admin?: ServiceImpl<typeof AdminService>;
+}
+
+/** A running MLSDM server. */
+export interface RunningApp {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly health: HealthRegistry;
+  /** Calls running now on either listener (health and reflection excluded). */
+  readonly inFlight: () => number;
+  /** Graceful shutdown; idempotent (a second call returns the same promise). */
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Names of the services whose health is reported besides the server as a whole (""). */
+export const HEALTH_SERVICE_NAMES = [EngineService.typeName, AdminService.typeName] as const;
+
+function logError(error: MlsdmError, context: HandlerContext): void {
+  const fields = {
+    ...errorLogFields(error),
+    method: `/${context.service.typeName}/${context.method.name}`,
+    protocol: context.protocolName,
+  };
+  if (error.entry.code === "E700") logger.error("rpc failed", { ...fields, cause: String(error.cause) });
+  else logger.debug("rpc rejected", fields);
+}
+
+function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): MountedService {
+  return { service, impl: impl as unknown as ServiceImpl<DescService> };
+}
+
+/** Starts both listeners on the configured addresses and reports SERVING once both listen. */
+export async function startApp(config: Config, overrides: ServiceOverrides = {}): Promise<RunningApp> {
+  const health = new HealthRegistry(HEALTH_SERVICE_NAMES);
+  const tracker = new InFlightTracker();
+  const drain = { draining: false };
+  const guarded = { policies: [drainGuard(drain)], tracker, onError: logError };
+  const services = [
+    mount(
+      EngineService,
+      applyPolicies(EngineService, overrides.engine ?? notImplementedService(EngineService), guarded),
+    ),
+    mount(
+      AdminService,
+      applyPolicies(AdminService, overrides.admin ?? notImplementedService(AdminService), guarded),
+    ),
+    mount(Health, applyPolicies(Health, createHealthService(health), { policies: [], onError: logError })),
+  ];
+  const { server } = config;
+  let grpc: GrpcListener | undefined;
+  let connect: ConnectListener | undefined;
+  try {
+    grpc = await startGrpcListener({
+      host: server.host,
+      port: server.grpcPort,
+      services,
+      reflection: server.reflection,
+      maxMessageBytes: server.maxMessageBytes,
+    });
+    connect = await startConnectListener({
+      host: server.host,
+      port: server.httpPort,
+      services,
+      maxMessageBytes: server.maxMessageBytes,
+      probes: {
+        live: () => true,
+        ready: () => {
+          const statuses = Object.fromEntries(
+            health.entries().map(([name, status]) => [name, ServingStatus[status]]),
+          );
+          const ready =
+            health.get("") === ServingStatus.SERVING &&
+            health.get(EngineService.typeName) === ServingStatus.SERVING;
+          return { ready, statuses };
+        },
+      },
+    });
+  } catch (error) {
+    await grpc?.close(0);
+    throw error;
+  }
+  health.setAll(ServingStatus.SERVING);
+  const listeners = { grpc, connect };
+
+  let stopping: Promise<void> | undefined;
+  async function stop(reason: string): Promise<void> {
+    const started = Date.now();
+    logger.info("shutdown started", {
+      event: "shutdown_started",
+      reason,
+      in_flight: tracker.count,
+      drain_timeout_ms: server.drainTimeoutMs,
+    });
+    health.setAll(ServingStatus.NOT_SERVING);
+    if (server.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, server.shutdownDelayMs));
+    drain.draining = true;
+    const drained = await tracker.whenIdle(server.drainTimeoutMs);
+    health.close();
+    // Whatever still runs now is past the drain budget (or a stream that ends with health):
+    // give the listeners a short grace to flush, then cut.
+    await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
+    logger.info("shutdown complete", {
+      event: "shutdown_complete",
+      drained,
+      abandoned: tracker.count,
+      duration_ms: Date.now() - started,
+    });
+  }
+
+  return {
+    grpcPort: grpc.port,
+    httpPort: connect.port,
+    health,
+    inFlight: () => tracker.count,
+    shutdown(reason) {
+      stopping ??= stop(reason);
+      return stopping;
+    },
+  };
+}

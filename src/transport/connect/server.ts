@@ -1,0 +1,56 @@
+/**
+ * The Connect listener (connect-node): Connect (JSON and binary), gRPC and gRPC-Web over
+ * HTTP/1.1 and h2c on one port, for browsers, curl and HTTP clients; plus `/healthz` and
+ * `/readyz`. It mounts the same service implementations as the grpc-js listener.
+ */
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { MountedService } from "../grpc/server.js";
+import { startDualProtocolServer } from "./dual-protocol-server.js";
+import { httpRoutes, type ProbeState } from "./http-routes.js";
+
+/** Options of the Connect listener. */
+export interface ConnectListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly services: readonly MountedService[];
+  readonly maxMessageBytes: number;
+  readonly probes: ProbeState;
+}
+
+/** A started Connect listener. */
+export interface ConnectListener {
+  readonly port: number;
+  /** Stops taking new connections, lets running calls finish for up to `graceMs`, then cuts them off. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Starts the Connect listener with every service mounted. */
+export async function startConnectListener(options: ConnectListenerOptions): Promise<ConnectListener> {
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes(router) {
+      for (const { service, impl } of options.services) router.service(service, impl);
+    },
+    fallback: httpRoutes(options.probes),
+    readMaxBytes: options.maxMessageBytes,
+    writeMaxBytes: options.maxMessageBytes * 4,
+    // curl and plain HTTP clients do not send Connect-Protocol-Version; accept them.
+    requireConnectProtocolHeader: false,
+    shutdownSignal: shutdown.signal,
+    contextValues: () => createContextValues(),
+  });
+  const server = await startDualProtocolServer(options.host, options.port, handler);
+  return {
+    port: server.port,
+    async close(graceMs) {
+      server.closeGracefully();
+      const timer = setTimeout(() => {
+        shutdown.abort();
+        server.destroyAll();
+      }, graceMs);
+      await server.closed();
+      clearTimeout(timer);
+    },
+  };
+}

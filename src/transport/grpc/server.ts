@@ -1,0 +1,85 @@
+/**
+ * The grpc-js listener: service-to-service gRPC over HTTP/2, with server reflection.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { grpcHandlers } from "./handlers.js";
+import { addReflection } from "./reflection.js";
+import { serviceDefinition } from "./service-definition.js";
+
+/** A service and the one implementation both listeners mount. */
+export interface MountedService {
+  readonly service: DescService;
+  readonly impl: ServiceImpl<DescService>;
+}
+
+/** Options of the grpc-js listener. */
+export interface GrpcListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly services: readonly MountedService[];
+  readonly reflection: boolean;
+  readonly maxMessageBytes: number;
+}
+
+/** A started grpc-js listener. */
+export interface GrpcListener {
+  /** The bound port (useful when 0 was asked for). */
+  readonly port: number;
+  /** Stops taking new calls, lets running ones finish for up to `graceMs`, then cuts them off. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** `host:port` for grpc-js, bracketing IPv6 literals. */
+function bindAddress(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Starts the grpc-js listener with every service mounted. */
+export async function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
+  const shutdown = new AbortController();
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    // grpc-js leaves server keepalive off; ping idle clients so dead peers are noticed, and
+    // age connections out so clients rebalance across replicas behind a Kubernetes Service.
+    "grpc.keepalive_time_ms": 60_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+    "grpc.max_connection_idle_ms": 300_000,
+    "grpc.max_connection_age_ms": 1_800_000,
+    "grpc.max_connection_age_grace_ms": 30_000,
+  });
+  for (const { service, impl } of options.services) {
+    server.addService(serviceDefinition(service), grpcHandlers(service, impl, shutdown.signal));
+  }
+  if (options.reflection)
+    addReflection(
+      server,
+      options.services.map((s) => s.service),
+    );
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(
+      bindAddress(options.host, options.port),
+      ServerCredentials.createInsecure(),
+      (error, bound) => {
+        if (error) reject(error);
+        else resolve(bound);
+      },
+    );
+  });
+  return {
+    port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          shutdown.abort();
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

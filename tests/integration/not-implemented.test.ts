@@ -1,0 +1,109 @@
+/**
+ * Until later work fills them in, every Engine and Admin RPC answers UNIMPLEMENTED with the
+ * catalogue's ErrorInfo, identically on both listeners and over every protocol.
+ */
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, type Client } from "@connectrpc/connect";
+import { status as Status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningApp } from "../../src/app.js";
+import { AdminService } from "../../src/gen/mlsdm/v1/admin_pb.js";
+import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
+import {
+  connectClient,
+  connectErrorInfo,
+  grpcClient,
+  grpcErrorInfo,
+  grpcUnary,
+  type ConnectProtocol,
+} from "./support/clients.js";
+import { startTestServer } from "./support/server.js";
+
+const METHODS: DescMethod[] = [...EngineService.methods, ...AdminService.methods];
+
+async function callConnect(method: DescMethod, port: number, protocol: ConnectProtocol): Promise<unknown> {
+  const client = connectClient(method.parent, port, protocol) as unknown as Client<typeof EngineService> &
+    Record<string, (req: object) => unknown>;
+  const call = client[method.localName];
+  if (!call) throw new Error(`no client method ${method.localName}`);
+  try {
+    if (method.methodKind === "server_streaming") {
+      for await (const _ of call.call(client, {}) as AsyncIterable<unknown>) {
+        // a message would be fake data: fail below
+        return "received a message";
+      }
+      return "stream ended without error";
+    }
+    await call.call(client, {});
+    return "call succeeded";
+  } catch (error) {
+    return error;
+  }
+}
+
+describe("Engine and Admin RPCs not built yet", () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startTestServer();
+  });
+  afterAll(async () => {
+    await app.shutdown("test done");
+  });
+
+  it("the contract has the RPCs the foundation promises", () => {
+    expect(EngineService.methods.map((m) => m.name)).toEqual(
+      expect.arrayContaining(["Generate", "GenerateStream", "ProcessEvent", "RetrieveContext", "GetState"]),
+    );
+    expect(AdminService.methods.map((m) => m.name)).toEqual(
+      expect.arrayContaining([
+        "GetStatus",
+        "TriggerEmergencyShutdown",
+        "ResetEmergency",
+        "SetMoralThreshold",
+        "CreateSnapshot",
+        "RestoreSnapshot",
+        "CreateApiKey",
+        "ListApiKeys",
+        "RotateApiKey",
+        "RevokeApiKey",
+      ]),
+    );
+  });
+
+  it.each(METHODS.map((m) => [`${m.parent.name}.${m.name}`, m] as const))(
+    "grpc-js listener: %s → UNIMPLEMENTED with ErrorInfo NOT_IMPLEMENTED",
+    async (_name, method) => {
+      const client = grpcClient(method.parent, app.grpcPort);
+      let error;
+      if (method.methodKind === "server_streaming") {
+        const stream = (client[method.localName] as (req: unknown) => NodeJS.ReadableStream)({});
+        error = await new Promise<import("@grpc/grpc-js").ServiceError>((resolve) => {
+          stream.on("data", () => undefined);
+          stream.on("error", resolve);
+        });
+      } else {
+        ({ error } = await grpcUnary(client, method.localName, {}));
+      }
+      client.close();
+      expect(error?.code).toBe(Status.UNIMPLEMENTED);
+      expect(grpcErrorInfo(error!)).toMatchObject({
+        reason: "NOT_IMPLEMENTED",
+        domain: "mlsdm.dev",
+        metadata: { method: `${method.parent.typeName}/${method.name}` },
+      });
+    },
+  );
+
+  for (const protocol of ["connect", "grpc-web", "grpc"] as const) {
+    it.each(METHODS.map((m) => [`${m.parent.name}.${m.name}`, m] as const))(
+      `HTTP listener over ${protocol}: %s → UNIMPLEMENTED with ErrorInfo`,
+      async (_name, method) => {
+        const error = await callConnect(method, app.httpPort, protocol);
+        expect(error).toMatchObject({ code: Code.Unimplemented });
+        const info = connectErrorInfo(error);
+        expect(info?.reason).toBe("NOT_IMPLEMENTED");
+        expect(info?.metadata.code).toMatch(/^E\d{3}$/);
+      },
+    );
+  }
+});

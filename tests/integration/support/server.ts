@@ -1,0 +1,16 @@
+/**
+ * Starts the real server in-process on ephemeral loopback ports, for integration tests.
+ */
+import { startApp, type RunningApp, type ServiceOverrides } from "../../../src/app.js";
+import { loadConfig } from "../../../src/config/index.js";
+
+/** Starts MLSDM on 127.0.0.1 with both ports chosen by the OS; extra env overrides defaults. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  overrides: ServiceOverrides = {},
+): Promise<RunningApp> {
+  const { config } = loadConfig({
+    env: { MLSDM_GRPC_PORT: "0", MLSDM_HTTP_PORT: "0", MLSDM_LOG_LEVEL: "error", ...env },
+  });
+  return startApp(config, overrides);
+}
