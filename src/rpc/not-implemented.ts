@@ -9,7 +9,7 @@ import { MlsdmError } from "../telemetry/errors/index.js";
 
 function notImplemented(service: DescService, method: string): MlsdmError {
   return new MlsdmError("NOT_IMPLEMENTED", {
-    detail: `${service.typeName}/${method} is part of the contract but not available in this version`,
+    detail: `${service.typeName}/${method}`,
     metadata: { method: `${service.typeName}/${method}` },
   });
 }

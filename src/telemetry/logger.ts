@@ -37,6 +37,7 @@ export const logger = winston.createLogger({
   level: "info",
   defaultMeta: { service: SERVICE_NAME },
   format: formatFor("json"),
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- winston's own Console transport; its typings declare a separate TransportStream class
   transports: [new winston.transports.Console({ stderrLevels: [] })],
 });
 

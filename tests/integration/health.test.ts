@@ -84,12 +84,15 @@ describe("health", () => {
       { service: "later.Service" },
       { signal: abort.signal },
     );
-    const iterator = stream[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    expect(first.value?.status).toBe(ServingStatus.SERVICE_UNKNOWN);
+    const iterator: AsyncIterator<{ status: ServingStatus }> = stream[Symbol.asyncIterator]();
+    const next = async (): Promise<ServingStatus> => {
+      const result = await iterator.next();
+      if (result.done) throw new Error("the Watch stream ended");
+      return result.value.status;
+    };
+    expect(await next()).toBe(ServingStatus.SERVICE_UNKNOWN);
     app.health.set("later.Service", ServingStatus.SERVING);
-    const second = await iterator.next();
-    expect(second.value?.status).toBe(ServingStatus.SERVING);
+    expect(await next()).toBe(ServingStatus.SERVING);
     abort.abort();
   });
 

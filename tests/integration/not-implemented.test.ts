@@ -4,7 +4,7 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, type Client } from "@connectrpc/connect";
-import { status as Status } from "@grpc/grpc-js";
+import { status as Status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../src/app.js";
 import { AdminService } from "../../src/gen/mlsdm/v1/admin_pb.js";
@@ -74,10 +74,10 @@ describe("Engine and Admin RPCs not built yet", () => {
     "grpc-js listener: %s → UNIMPLEMENTED with ErrorInfo NOT_IMPLEMENTED",
     async (_name, method) => {
       const client = grpcClient(method.parent, app.grpcPort);
-      let error;
+      let error: ServiceError | undefined;
       if (method.methodKind === "server_streaming") {
         const stream = (client[method.localName] as (req: unknown) => NodeJS.ReadableStream)({});
-        error = await new Promise<import("@grpc/grpc-js").ServiceError>((resolve) => {
+        error = await new Promise<ServiceError>((resolve) => {
           stream.on("data", () => undefined);
           stream.on("error", resolve);
         });

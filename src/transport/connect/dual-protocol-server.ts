@@ -66,7 +66,11 @@ export async function startDualProtocolServer(
     });
   });
   const address = tcp.address() as net.AddressInfo;
-  const tcpClosed = new Promise<void>((resolve) => tcp.once("close", () => resolve()));
+  const tcpClosed = new Promise<void>((resolve) =>
+    tcp.once("close", () => {
+      resolve();
+    }),
+  );
   return {
     port: address.port,
     closeGracefully() {

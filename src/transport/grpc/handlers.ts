@@ -55,7 +55,6 @@ function unaryHandler(method: DescMethod, handler: AnyHandler, shutdown: AbortSi
 }
 
 async function pump(
-  method: DescMethod,
   call: ServerWritableStream<unknown, unknown>,
   messages: AsyncIterable<unknown>,
   context: HandlerContext,
@@ -83,7 +82,7 @@ function serverStreamingHandler(
     const rejected = malformed(call.request);
     const run = rejected
       ? Promise.reject(rejected.toConnectError())
-      : pump(method, call, handler(call.request, context) as AsyncIterable<unknown>, context);
+      : pump(call, handler(call.request, context) as AsyncIterable<unknown>, context);
     run
       .catch((error: unknown) => {
         if (!call.cancelled) call.emit("error", toGrpcError(error, context.responseHeader));

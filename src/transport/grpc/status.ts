@@ -5,7 +5,7 @@
  */
 import { ConnectError, decodeBinaryHeader } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { Metadata, type ServerErrorResponse, type StatusObject } from "@grpc/grpc-js";
+import { Metadata, type ServerErrorResponse, type status as Status, type StatusObject } from "@grpc/grpc-js";
 
 /** Copies HTTP-style headers into grpc-js metadata (binary `-bin` values are base64 in Headers). */
 export function headersToMetadata(headers: Headers, target = new Metadata()): Metadata {
@@ -27,7 +27,9 @@ export function toGrpcError(error: unknown, extraTrailers?: Headers): ServerErro
   const metadata = headersToMetadata(trailers);
   if (extraTrailers) headersToMetadata(extraTrailers, metadata);
   return Object.assign(new Error(connectError.rawMessage), {
-    code: connectError.code as number,
+    // Connect's Code values are gRPC's status numbers by definition (both follow the gRPC spec).
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment, @typescript-eslint/no-unnecessary-type-assertion
+    code: connectError.code as number as Status,
     details: connectError.rawMessage,
     metadata,
   });

@@ -44,8 +44,7 @@ export function connectClient<S extends DescService>(
 /** A grpc-js generic client for `service` (methods keyed by local name, callback style). */
 export function grpcClient(service: DescService, port: number): grpc.Client & Record<string, unknown> {
   const Ctor = grpc.makeGenericClientConstructor(serviceDefinition(service), service.name);
-  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client &
-    Record<string, unknown>;
+  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
 /** Calls a unary method on a grpc-js client and resolves with the response or the ServiceError. */
