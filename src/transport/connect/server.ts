@@ -4,10 +4,11 @@
  * `/readyz`. It mounts the same service implementations as the grpc-js listener.
  */
 import { createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { MountedService } from "../grpc/server.js";
 import { startDualProtocolServer } from "./dual-protocol-server.js";
 import { httpRoutes, type ProbeState } from "./http-routes.js";
+import { fixMalformedRequestStatus } from "./malformed-request.js";
+import { createNodeAdapter } from "./node-adapter.js";
 
 /** Options of the Connect listener. */
 export interface ConnectListenerOptions {
@@ -28,7 +29,7 @@ export interface ConnectListener {
 /** Starts the Connect listener with every service mounted. */
 export async function startConnectListener(options: ConnectListenerOptions): Promise<ConnectListener> {
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const handler = createNodeAdapter({
     routes(router) {
       for (const { service, impl } of options.services) router.service(service, impl);
     },
@@ -39,6 +40,7 @@ export async function startConnectListener(options: ConnectListenerOptions): Pro
     requireConnectProtocolHeader: false,
     shutdownSignal: shutdown.signal,
     contextValues: () => createContextValues(),
+    transformResponse: fixMalformedRequestStatus,
   });
   const server = await startDualProtocolServer(options.host, options.port, handler);
   return {

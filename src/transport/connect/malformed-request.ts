@@ -1,0 +1,118 @@
+/**
+ * connect-node reports a request body that is not a valid protobuf message ("parse binary")
+ * as INTERNAL, on all three protocols. Bad input must never count as a server fault (it
+ * would burn the availability budget and page someone), so this response transform turns
+ * that one error into INVALID_ARGUMENT (E106 MALFORMED_REQUEST), as the grpc-js listener
+ * answers. Nothing else is touched; well-formed responses stream through unbuffered.
+ */
+import { ConnectError } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { MlsdmError } from "../../telemetry/errors/index.js";
+
+const PARSE_FAILURE = /^(\[internal\] )?parse binary: /;
+
+function isParseFailure(error: ConnectError | undefined): boolean {
+  return error !== undefined && PARSE_FAILURE.test(error.rawMessage);
+}
+
+function malformed(): ConnectError {
+  return new MlsdmError("MALFORMED_REQUEST", {
+    detail: "the request body is not a valid protobuf message",
+  }).toConnectError();
+}
+
+async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  if (body) for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function* single(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  await Promise.resolve();
+  yield bytes;
+}
+
+/** Connect unary: a 500 JSON error body. Error bodies are small, so buffering them is fine. */
+async function fixConnectUnary(response: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const bytes = await readAll(response.body);
+  let error: ConnectError | undefined;
+  try {
+    error = errorFromJsonBytes(bytes, undefined, ConnectError.from("unparseable error body"));
+  } catch {
+    error = undefined;
+  }
+  if (!isParseFailure(error)) return { ...response, body: single(bytes) };
+  const replacement = malformed();
+  const replacementBytes = errorToJsonBytes(replacement, {});
+  const header = new Headers(response.header);
+  replacement.metadata.forEach((value, key) => {
+    header.set(key, value);
+  });
+  if (header.has("content-length")) header.set("content-length", String(replacementBytes.byteLength));
+  return {
+    ...response,
+    header,
+    status: codeToHttpStatus(replacement.code),
+    body: single(replacementBytes),
+  };
+}
+
+/** gRPC: the status is in the trailer (or, trailers-only, in the header), written after the body. */
+function fixGrpc(response: UniversalServerResponse): UniversalServerResponse {
+  const fix = (headers: Headers | undefined): void => {
+    if (headers && isParseFailure(findTrailerError(headers))) setTrailerStatus(headers, malformed());
+  };
+  fix(response.header);
+  const body = response.body;
+  if (!body) {
+    fix(response.trailer);
+    return response;
+  }
+  return {
+    ...response,
+    body: (async function* () {
+      yield* body;
+      fix(response.trailer);
+    })(),
+  };
+}
+
+/** gRPC-Web: the trailer is the last frame of the body; rewrite that frame if it is ours. */
+function fixGrpcWebFrame(chunk: Uint8Array): Uint8Array {
+  if (chunk.length < 5 || chunk[0] !== trailerFlag) return chunk;
+  const length = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).readUInt32BE(1);
+  if (chunk.length !== 5 + length) return chunk;
+  const trailer = trailerParse(chunk.subarray(5));
+  if (!isParseFailure(findTrailerError(trailer))) return chunk;
+  const data = trailerSerialize(setTrailerStatus(new Headers(), malformed()));
+  const frame = Buffer.alloc(5 + data.length);
+  frame[0] = trailerFlag;
+  frame.writeUInt32BE(data.length, 1);
+  frame.set(data, 5);
+  return frame;
+}
+
+function fixGrpcWeb(response: UniversalServerResponse): UniversalServerResponse {
+  const body = response.body;
+  if (!body) return response;
+  return {
+    ...response,
+    body: (async function* () {
+      for await (const chunk of body) yield fixGrpcWebFrame(chunk);
+    })(),
+  };
+}
+
+/** The response transform for the Connect listener. */
+export async function fixMalformedRequestStatus(
+  response: UniversalServerResponse,
+): Promise<UniversalServerResponse> {
+  const contentType = response.header?.get("content-type") ?? "";
+  if (/^application\/grpc-web/i.test(contentType)) return fixGrpcWeb(response);
+  if (/^application\/grpc/i.test(contentType)) return fixGrpc(response);
+  if (response.status === 500 && /^application\/json/i.test(contentType)) return fixConnectUnary(response);
+  return response;
+}
