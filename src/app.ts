@@ -44,7 +44,7 @@ function logError(error: MlsdmError, context: HandlerContext): void {
     method: `/${context.service.typeName}/${context.method.name}`,
     protocol: context.protocolName,
   };
-  if (error.entry.code === "E700") logger.error("rpc failed", { ...fields, cause: String(error.cause) });
+  if (error.entry.code === "E700") logger.error("rpc failed", fields);
   else logger.debug("rpc rejected", fields);
 }
 

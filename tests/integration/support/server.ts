@@ -3,6 +3,11 @@
  */
 import { startApp, type RunningApp, type ServiceOverrides } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config/index.js";
+import { logger } from "../../../src/telemetry/logger.js";
+
+// Servers started in-process log through the shared logger; keep test output readable unless
+// MLSDM_TEST_LOGS is set.
+logger.silent = process.env.MLSDM_TEST_LOGS === undefined;
 
 /** Starts MLSDM on 127.0.0.1 with both ports chosen by the OS; extra env overrides defaults. */
 export async function startTestServer(
