@@ -116,7 +116,8 @@ export class BinaryReader {
   section(tag: string, supported: readonly number[]): number {
     let found = "";
     for (let i = 0; i < 4; i++) found += String.fromCharCode(this.u8());
-    if (found !== tag) throw new SnapshotFormatError(`expected section ${tag}, found ${JSON.stringify(found)}`);
+    if (found !== tag)
+      throw new SnapshotFormatError(`expected section ${tag}, found ${JSON.stringify(found)}`);
     const version = this.u32();
     if (!supported.includes(version)) {
       throw new SnapshotFormatError(`section ${tag} version ${version} is not supported`);
