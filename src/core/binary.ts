@@ -16,6 +16,8 @@ export class BinaryWriter {
   private view = new DataView(this.buffer.buffer);
   private length = 0;
 
+  /** Grows the buffer for `bytes` more and returns where they go. Callers must read
+   * `this.buffer`/`this.view` AFTER calling this (it may replace them). */
   private reserve(bytes: number): number {
     const at = this.length;
     const needed = at + bytes;
@@ -37,12 +39,14 @@ export class BinaryWriter {
   }
 
   u8(value: number): this {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
     return this;
   }
 
   u32(value: number): this {
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
     return this;
   }
 
@@ -56,7 +60,8 @@ export class BinaryWriter {
   }
 
   f64(value: number): this {
-    this.view.setFloat64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, value, true);
     return this;
   }
 
@@ -68,7 +73,8 @@ export class BinaryWriter {
   string(value: string): this {
     const bytes = new TextEncoder().encode(value);
     this.u32(bytes.length);
-    this.buffer.set(bytes, this.reserve(bytes.length));
+    const at = this.reserve(bytes.length);
+    this.buffer.set(bytes, at);
     return this;
   }
 
