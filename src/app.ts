@@ -4,7 +4,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { Config } from "./config/index.js";
+import { maskSecrets, type Config } from "./config/index.js";
 import { AdminService } from "./gen/mlsdm/v1/admin_pb.js";
 import { EngineService } from "./gen/mlsdm/v1/engine_pb.js";
 import { applyPolicies } from "./policy/apply-policies.js";
@@ -12,7 +12,15 @@ import { drainGuard } from "./policy/drain.js";
 import { InFlightTracker } from "./policy/in-flight.js";
 import { Health, createHealthService } from "./rpc/health/health-service.js";
 import { HealthRegistry, ServingStatus } from "./rpc/health/health-registry.js";
-import { notImplementedService } from "./rpc/not-implemented.js";
+import { createAdminService } from "./rpc/admin/admin-service.js";
+import { controllerFromConfig, monotonicClock } from "./rpc/engine/controller-from-config.js";
+import { createEngineService } from "./rpc/engine/engine-service.js";
+import { superviseEmergency } from "./rpc/engine/supervisor.js";
+import { wallClockFrom } from "./rpc/state-message.js";
+import { createRequestValidator } from "./policy/validate.js";
+import type { CognitiveController } from "./core/controller.js";
+import { configNumber, flattenConfig } from "./config/flatten.js";
+import { VERSION } from "./version.js";
 import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
 import { logger } from "./telemetry/logger.js";
 import { startConnectListener, type ConnectListener } from "./transport/connect/server.js";
@@ -22,6 +30,8 @@ import { startGrpcListener, type GrpcListener, type MountedService } from "./tra
 export interface ServiceOverrides {
   readonly engine?: ServiceImpl<typeof EngineService>;
   readonly admin?: ServiceImpl<typeof AdminService>;
+  /** A controller to serve instead of one built from the configuration. */
+  readonly controller?: CognitiveController;
 }
 
 /** A running MLSDM server. */
@@ -29,6 +39,8 @@ export interface RunningApp {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly health: HealthRegistry;
+  /** The one cognitive controller both listeners serve. */
+  readonly controller: CognitiveController;
   /** Calls running now on either listener (health and reflection excluded). */
   readonly inFlight: () => number;
   /** Graceful shutdown; idempotent (a second call returns the same promise). */
@@ -54,19 +66,34 @@ function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): Mounted
 
 /** Starts both listeners on the configured addresses and reports SERVING once both listen. */
 export async function startApp(config: Config, overrides: ServiceOverrides = {}): Promise<RunningApp> {
+  const startedAtMs = Date.now();
   const health = new HealthRegistry(HEALTH_SERVICE_NAMES);
   const tracker = new InFlightTracker();
   const drain = { draining: false };
-  const guarded = { policies: [drainGuard(drain)], tracker, onError: logError };
+  const validate = createRequestValidator((key) => configNumber(config, key));
+  const guarded = { policies: [drainGuard(drain)], tracker, onError: logError, validate };
+  const controller = overrides.controller ?? controllerFromConfig(config);
+  const wall = wallClockFrom(monotonicClock);
+  let serving = false;
+  const supervisor = superviseEmergency(controller, (active) => {
+    if (serving)
+      health.set(EngineService.typeName, active ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
+  });
+  const engine = overrides.engine ?? createEngineService(controller, wall, supervisor.check);
+  const admin =
+    overrides.admin ??
+    createAdminService({
+      controller,
+      wall,
+      version: VERSION,
+      startedAtMs,
+      draining: () => drain.draining,
+      configSummary: () => flattenConfig(maskSecrets(config)),
+      onEmergencyChange: supervisor.check,
+    });
   const services = [
-    mount(
-      EngineService,
-      applyPolicies(EngineService, overrides.engine ?? notImplementedService(EngineService), guarded),
-    ),
-    mount(
-      AdminService,
-      applyPolicies(AdminService, overrides.admin ?? notImplementedService(AdminService), guarded),
-    ),
+    mount(EngineService, applyPolicies(EngineService, engine, guarded)),
+    mount(AdminService, applyPolicies(AdminService, admin, guarded)),
     mount(Health, applyPolicies(Health, createHealthService(health), { policies: [], onError: logError })),
   ];
   const { server } = config;
@@ -103,6 +130,8 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     throw error;
   }
   health.setAll(ServingStatus.SERVING);
+  serving = true;
+  if (controller.state().emergency.active) health.set(EngineService.typeName, ServingStatus.NOT_SERVING);
   const listeners = { grpc, connect };
 
   let stopping: Promise<void> | undefined;
@@ -114,6 +143,8 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       in_flight: tracker.count,
       drain_timeout_ms: server.drainTimeoutMs,
     });
+    serving = false;
+    supervisor.stop();
     health.setAll(ServingStatus.NOT_SERVING);
     if (server.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, server.shutdownDelayMs));
     drain.draining = true;
@@ -134,6 +165,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     grpcPort: grpc.port,
     httpPort: connect.port,
     health,
+    controller,
     inFlight: () => tracker.count,
     shutdown(reason) {
       stopping ??= stop(reason);

@@ -16,6 +16,37 @@ export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 /** Log output formats; "auto" means pretty on a terminal and JSON otherwise. */
 export const LOG_FORMAT_SETTINGS = ["json", "pretty", "auto"] as const;
 
+/** A number leaf bounded on both sides (ratios, thresholds); NaN and infinities are refused. */
+function decimal(min: number, max: number, fallback: number): z.ZodDefault<z.ZodNumber> {
+  return z.number().min(min).max(max).default(fallback);
+}
+
+/**
+ * The one cross-field rule of the moral section: minThreshold < maxThreshold, and
+ * initialThreshold between them. Reported on the key at fault (E801 names it and both bounds).
+ */
+function checkMoralBounds(
+  moral: { initialThreshold: number; minThreshold: number; maxThreshold: number },
+  context: z.RefinementCtx,
+): void {
+  const { initialThreshold, minThreshold, maxThreshold } = moral;
+  if (minThreshold >= maxThreshold) {
+    context.addIssue({
+      code: "custom",
+      path: ["minThreshold"],
+      input: minThreshold,
+      message: `a number less than moral.maxThreshold (${maxThreshold})`,
+    });
+  } else if (initialThreshold < minThreshold || initialThreshold > maxThreshold) {
+    context.addIssue({
+      code: "custom",
+      path: ["initialThreshold"],
+      input: initialThreshold,
+      message: `a number from moral.minThreshold (${minThreshold}) to moral.maxThreshold (${maxThreshold})`,
+    });
+  }
+}
+
 /** The schema of the whole configuration. Parse `{}` to get every default. */
 export const configSchema = z.strictObject({
   server: z
@@ -71,6 +102,88 @@ export const configSchema = z.strictObject({
       dimension: key(integer(1, 4096, 384), {
         env: "MLSDM_DIMENSION",
         description: "Embedding vector dimension used by the memory and the embedder.",
+      }),
+      pelmCapacity: key(integer(1, 1_000_000, 20_000), {
+        env: "MLSDM_PELM_CAPACITY",
+        description:
+          "Number of vectors the phase-entangled lattice memory (PELM) holds; once full, the oldest slot is reused.",
+      }),
+      phaseTolerance: key(decimal(0, 1, 0.15), {
+        env: "MLSDM_PHASE_TOLERANCE",
+        description:
+          "Largest difference between a stored memory's phase value and the current phase for it to be retrieved.",
+      }),
+    })
+    .prefault({}),
+  moral: z
+    .strictObject({
+      initialThreshold: key(decimal(0.3, 0.9, 0.5), {
+        env: "MLSDM_MORAL_INITIAL_THRESHOLD",
+        description:
+          "Moral threshold at start-up; must lie between moral.minThreshold and moral.maxThreshold.",
+      }),
+      minThreshold: key(decimal(0, 1, 0.3), {
+        env: "MLSDM_MORAL_MIN_THRESHOLD",
+        description:
+          "Lowest value the adaptive moral threshold may reach; must be less than moral.maxThreshold.",
+      }),
+      maxThreshold: key(decimal(0, 1, 0.9), {
+        env: "MLSDM_MORAL_MAX_THRESHOLD",
+        description: "Highest value the adaptive moral threshold may reach.",
+      }),
+    })
+    .superRefine(checkMoralBounds)
+    .prefault({}),
+  rhythm: z
+    .strictObject({
+      wakeDuration: key(integer(1, 10_000, 8), {
+        env: "MLSDM_RHYTHM_WAKE_DURATION",
+        description: "Length of the wake phase of the cognitive rhythm, in accepted events.",
+      }),
+      sleepDuration: key(integer(1, 10_000, 3), {
+        env: "MLSDM_RHYTHM_SLEEP_DURATION",
+        description: "Length of the sleep phase of the cognitive rhythm, in accepted events.",
+      }),
+    })
+    .prefault({}),
+  controller: z
+    .strictObject({
+      maxProcessingTimeMs: key(integer(1, 60_000, 1000), {
+        env: "MLSDM_MAX_PROCESSING_TIME_MS",
+        description:
+          "Milliseconds the cognitive controller may spend on one event before it reports the event as rejected.",
+      }),
+      rssLimitMb: key(integer(64, 1_048_576, 1400), {
+        env: "MLSDM_RSS_LIMIT_MB",
+        description: "Process resident memory, in MiB, above which the engine enters emergency shutdown.",
+      }),
+    })
+    .prefault({}),
+  recovery: z
+    .strictObject({
+      enabled: key(flag(true), {
+        env: "MLSDM_RECOVERY_ENABLED",
+        description:
+          "Recover automatically from an emergency shutdown caused by the engine (never from a manual one).",
+      }),
+      cooldownSeconds: key(integer(0, 86_400, 60), {
+        env: "MLSDM_RECOVERY_COOLDOWN_SECONDS",
+        description: "Seconds an automatic emergency shutdown lasts at least before recovery is tried.",
+      }),
+      cooldownSteps: key(integer(0, 100_000, 10), {
+        env: "MLSDM_RECOVERY_COOLDOWN_STEPS",
+        description:
+          "Controller steps an automatic emergency shutdown lasts at least before recovery is tried.",
+      }),
+      memorySafetyRatio: key(decimal(0.1, 1, 0.8), {
+        env: "MLSDM_RECOVERY_MEMORY_SAFETY_RATIO",
+        description:
+          "Recovery is tried only while resident memory is below this fraction of controller.rssLimitMb.",
+      }),
+      maxAttempts: key(integer(1, 100, 3), {
+        env: "MLSDM_RECOVERY_MAX_ATTEMPTS",
+        description:
+          "Automatic recovery attempts before the engine stays shut down until an operator resets it.",
       }),
     })
     .prefault({}),

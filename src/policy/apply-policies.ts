@@ -16,6 +16,8 @@ export interface PolicyChainOptions {
   readonly policies: readonly Policy[];
   /** Counts the call while it runs (so shutdown can wait for it). */
   readonly tracker?: InFlightTracker;
+  /** Validates the request against the contract after the policies, before the handler. */
+  readonly validate?: (method: DescMethod, request: unknown) => void;
   /** Called with every error that leaves a handler, before it is sent (for logs). */
   readonly onError?: (error: MlsdmError, context: HandlerContext) => void;
 }
@@ -35,11 +37,12 @@ function normalise(error: unknown, context: HandlerContext, options: PolicyChain
   throw mlsdm.toConnectError({ requestId: context.requestHeader.get("x-request-id") ?? undefined });
 }
 
-function wrapUnary(handler: AnyHandler, options: PolicyChainOptions): AnyHandler {
+function wrapUnary(method: DescMethod, handler: AnyHandler, options: PolicyChainOptions): AnyHandler {
   return async (request, context) => {
     const done = options.tracker?.start();
     try {
       await runPolicies(options.policies, context);
+      options.validate?.(method, request);
       return await handler(request, context);
     } catch (error) {
       return normalise(error, context, options);
@@ -49,11 +52,16 @@ function wrapUnary(handler: AnyHandler, options: PolicyChainOptions): AnyHandler
   };
 }
 
-function wrapServerStreaming(handler: AnyHandler, options: PolicyChainOptions): AnyHandler {
+function wrapServerStreaming(
+  method: DescMethod,
+  handler: AnyHandler,
+  options: PolicyChainOptions,
+): AnyHandler {
   return async function* (request, context) {
     const done = options.tracker?.start();
     try {
       await runPolicies(options.policies, context);
+      options.validate?.(method, request);
       yield* handler(request, context) as AsyncIterable<unknown>;
     } catch (error) {
       normalise(error, context, options);
@@ -66,9 +74,9 @@ function wrapServerStreaming(handler: AnyHandler, options: PolicyChainOptions): 
 function wrapMethod(method: DescMethod, handler: AnyHandler, options: PolicyChainOptions): AnyHandler {
   switch (method.methodKind) {
     case "unary":
-      return wrapUnary(handler, options);
+      return wrapUnary(method, handler, options);
     case "server_streaming":
-      return wrapServerStreaming(handler, options);
+      return wrapServerStreaming(method, handler, options);
     default:
       // Client and bidi streaming are not part of the contract; refuse to mount them silently.
       throw new Error(`${method.parent.typeName}.${method.name}: ${method.methodKind} is not supported`);

@@ -4,8 +4,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { configEntries, configSchema, describeAllowed, type Config } from "../../src/config/index.js";
+import {
+  configEntries,
+  configSchema,
+  describeAllowed,
+  loadConfig,
+  type Config,
+} from "../../src/config/index.js";
 import { key, text } from "../../src/config/meta.js";
+import { configErrorOf } from "./support.js";
 
 describe("configSchema defaults", () => {
   it("parses {} to every documented default", () => {
@@ -20,7 +27,17 @@ describe("configSchema defaults", () => {
         maxMessageBytes: 1_048_576,
       },
       log: { level: "info", format: "auto" },
-      core: { dimension: 384 },
+      core: { dimension: 384, pelmCapacity: 20_000, phaseTolerance: 0.15 },
+      moral: { initialThreshold: 0.5, minThreshold: 0.3, maxThreshold: 0.9 },
+      rhythm: { wakeDuration: 8, sleepDuration: 3 },
+      controller: { maxProcessingTimeMs: 1000, rssLimitMb: 1400 },
+      recovery: {
+        enabled: true,
+        cooldownSeconds: 60,
+        cooldownSteps: 10,
+        memorySafetyRatio: 0.8,
+        maxAttempts: 3,
+      },
       dataDir: "./.data",
       secureMode: false,
     };
@@ -55,6 +72,20 @@ describe("configEntries", () => {
       ["log.level", "MLSDM_LOG_LEVEL", "enum", "info"],
       ["log.format", "MLSDM_LOG_FORMAT", "enum", "auto"],
       ["core.dimension", "MLSDM_DIMENSION", "integer", 384],
+      ["core.pelmCapacity", "MLSDM_PELM_CAPACITY", "integer", 20000],
+      ["core.phaseTolerance", "MLSDM_PHASE_TOLERANCE", "number", 0.15],
+      ["moral.initialThreshold", "MLSDM_MORAL_INITIAL_THRESHOLD", "number", 0.5],
+      ["moral.minThreshold", "MLSDM_MORAL_MIN_THRESHOLD", "number", 0.3],
+      ["moral.maxThreshold", "MLSDM_MORAL_MAX_THRESHOLD", "number", 0.9],
+      ["rhythm.wakeDuration", "MLSDM_RHYTHM_WAKE_DURATION", "integer", 8],
+      ["rhythm.sleepDuration", "MLSDM_RHYTHM_SLEEP_DURATION", "integer", 3],
+      ["controller.maxProcessingTimeMs", "MLSDM_MAX_PROCESSING_TIME_MS", "integer", 1000],
+      ["controller.rssLimitMb", "MLSDM_RSS_LIMIT_MB", "integer", 1400],
+      ["recovery.enabled", "MLSDM_RECOVERY_ENABLED", "boolean", true],
+      ["recovery.cooldownSeconds", "MLSDM_RECOVERY_COOLDOWN_SECONDS", "integer", 60],
+      ["recovery.cooldownSteps", "MLSDM_RECOVERY_COOLDOWN_STEPS", "integer", 10],
+      ["recovery.memorySafetyRatio", "MLSDM_RECOVERY_MEMORY_SAFETY_RATIO", "number", 0.8],
+      ["recovery.maxAttempts", "MLSDM_RECOVERY_MAX_ATTEMPTS", "integer", 3],
       ["dataDir", "MLSDM_DATA_DIR", "string", "./.data"],
       ["secureMode", "MLSDM_SECURE_MODE", "boolean", false],
     ]);
@@ -106,5 +137,39 @@ describe("describeAllowed", () => {
     expect(describeAllowed(z.int())).toBe("an integer");
     expect(describeAllowed(z.number().min(0).max(1))).toBe("a number from 0 to 1");
     expect(describeAllowed(z.string())).toBe("a string");
+  });
+});
+
+describe("moral threshold bounds (cross-field)", () => {
+  it("refuses minThreshold >= maxThreshold with one E801 line naming both keys", () => {
+    const error = configErrorOf(() =>
+      loadConfig({ env: { MLSDM_MORAL_MIN_THRESHOLD: "0.95", MLSDM_MORAL_INITIAL_THRESHOLD: "0.9" } }),
+    );
+    expect(error.code).toBe("E801");
+    expect(error.key).toBe("moral.minThreshold");
+    expect(error.message).toBe(
+      'E801 CONFIG_INVALID: moral.minThreshold (MLSDM_MORAL_MIN_THRESHOLD) = "0.95": expected a number less than moral.maxThreshold (0.9)',
+    );
+    expect(configErrorOf(() => loadConfig({ env: { MLSDM_MORAL_MAX_THRESHOLD: "0.3" } })).key).toBe(
+      "moral.minThreshold",
+    );
+  });
+
+  it("refuses an initialThreshold outside [minThreshold, maxThreshold]", () => {
+    const error = configErrorOf(() =>
+      loadConfig({ env: { MLSDM_MORAL_INITIAL_THRESHOLD: "0.8", MLSDM_MORAL_MAX_THRESHOLD: "0.7" } }),
+    );
+    expect(error.key).toBe("moral.initialThreshold");
+    expect(error.message).toMatch(/moral\.minThreshold \(0\.3\) to moral\.maxThreshold \(0\.7\)$/);
+    expect(configErrorOf(() => loadConfig({ env: { MLSDM_MORAL_MIN_THRESHOLD: "0.6" } })).key).toBe(
+      "moral.initialThreshold",
+    );
+  });
+
+  it("accepts bounds that hold, including initialThreshold on a bound", () => {
+    const { config } = loadConfig({
+      env: { MLSDM_MORAL_MIN_THRESHOLD: "0.4", MLSDM_MORAL_INITIAL_THRESHOLD: "0.4" },
+    });
+    expect(config.moral).toEqual({ initialThreshold: 0.4, minThreshold: 0.4, maxThreshold: 0.9 });
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../src/app.js";
 import { AdminService } from "../../src/gen/mlsdm/v1/admin_pb.js";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
+import { Role } from "../../src/gen/mlsdm/v1/options_pb.js";
 import {
   connectClient,
   connectErrorInfo,
@@ -19,7 +20,21 @@ import {
 } from "./support/clients.js";
 import { startTestServer } from "./support/server.js";
 
-const METHODS: DescMethod[] = [...EngineService.methods, ...AdminService.methods];
+/** RPCs not built yet, each with a request that passes validation. */
+const PENDING: Record<string, object> = {
+  Generate: { prompt: "hello" },
+  GenerateStream: { prompt: "hello" },
+  CreateSnapshot: {},
+  RestoreSnapshot: { snapshotId: "snap-1" },
+  CreateApiKey: { owner: "ops", roles: [Role.READ] },
+  ListApiKeys: {},
+  RotateApiKey: { keyId: "key-1" },
+  RevokeApiKey: { keyId: "key-1", reason: "test" },
+};
+const METHODS: DescMethod[] = [...EngineService.methods, ...AdminService.methods].filter(
+  (m) => m.name in PENDING,
+);
+const requestFor = (method: DescMethod): object => PENDING[method.name] ?? {};
 
 async function callConnect(method: DescMethod, port: number, protocol: ConnectProtocol): Promise<unknown> {
   const client = connectClient(method.parent, port, protocol) as unknown as Client<typeof EngineService> &
@@ -28,13 +43,13 @@ async function callConnect(method: DescMethod, port: number, protocol: ConnectPr
   if (!call) throw new Error(`no client method ${method.localName}`);
   try {
     if (method.methodKind === "server_streaming") {
-      for await (const _ of call.call(client, {}) as AsyncIterable<unknown>) {
+      for await (const _ of call.call(client, requestFor(method)) as AsyncIterable<unknown>) {
         // a message would be fake data: fail below
         return "received a message";
       }
       return "stream ended without error";
     }
-    await call.call(client, {});
+    await call.call(client, requestFor(method));
     return "call succeeded";
   } catch (error) {
     return error;
@@ -42,6 +57,10 @@ async function callConnect(method: DescMethod, port: number, protocol: ConnectPr
 }
 
 describe("Engine and Admin RPCs not built yet", () => {
+  it("lists exactly the RPCs that have no implementation yet", () => {
+    expect(METHODS.map((m) => m.name).sort()).toEqual(Object.keys(PENDING).sort());
+  });
+
   let app: RunningApp;
   beforeAll(async () => {
     app = await startTestServer();
@@ -76,13 +95,15 @@ describe("Engine and Admin RPCs not built yet", () => {
       const client = grpcClient(method.parent, app.grpcPort);
       let error: ServiceError | undefined;
       if (method.methodKind === "server_streaming") {
-        const stream = (client[method.localName] as (req: unknown) => NodeJS.ReadableStream)({});
+        const stream = (client[method.localName] as (req: unknown) => NodeJS.ReadableStream)(
+          requestFor(method),
+        );
         error = await new Promise<ServiceError>((resolve) => {
           stream.on("data", () => undefined);
           stream.on("error", resolve);
         });
       } else {
-        ({ error } = await grpcUnary(client, method.localName, {}));
+        ({ error } = await grpcUnary(client, method.localName, requestFor(method)));
       }
       client.close();
       expect(error?.code).toBe(Status.UNIMPLEMENTED);

@@ -59,14 +59,14 @@ describe("server reflection and buf curl", () => {
     expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
   });
 
-  it("reports an UNIMPLEMENTED engine RPC with its ErrorInfo", async () => {
+  it("reports an UNIMPLEMENTED RPC with its ErrorInfo", async () => {
     const { stderr, code } = await bufCurl([
       "--protocol",
       "grpc",
       "--http2-prior-knowledge",
       "-d",
       "{}",
-      `http://127.0.0.1:${app.grpcPort}/mlsdm.v1.EngineService/GetState`,
+      `http://127.0.0.1:${app.grpcPort}/mlsdm.v1.AdminService/ListApiKeys`,
     ]);
     expect(code).not.toBe(0);
     const body = JSON.parse(stderr) as { code: string; details: { type: string; value: string }[] };

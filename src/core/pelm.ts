@@ -1,0 +1,369 @@
+/**
+ * PELM, the phase-entangled lattice memory (core.md §4): a fixed-capacity ring buffer of
+ * pre-normalised float32 vectors, each with a phase, searched by cosine similarity among the
+ * entries whose phase lies within a tolerance of the query's.
+ *
+ * Built for speed (perf-reference.md): one contiguous Float32Array (capacity × dimension) of
+ * unit vectors, so cosine is a dot product; phases, norms, insertion sequence numbers and
+ * per-slot checksums in typed arrays beside it; retrieval checks the phase before touching a
+ * row, keeps the top k in a small preallocated heap and allocates nothing proportional to
+ * capacity. Integrity is kept per slot (W6): written with the slot, verified by `verify()` for
+ * snapshots and sweeps, never on the request path; a corrupt slot is dropped, never re-blessed.
+ */
+import { SnapshotFormatError, type BinaryReader, type BinaryWriter } from "./binary.js";
+
+/** Defaults from core.md §4. */
+export const PELM_DEFAULTS = { dimension: 384, capacity: 20_000, phaseTolerance: 0.15, topK: 5 } as const;
+/** Largest capacity accepted (core.md §4). */
+export const PELM_MAX_CAPACITY = 1_000_000;
+/** Norm below which a vector has no direction and is refused. */
+export const MIN_NORM = 1e-9;
+/** Largest top-k a retrieval may ask for (the heap is preallocated to this size). */
+export const PELM_MAX_TOP_K = 100;
+
+/** Options of a PELM. */
+export interface PelmOptions {
+  readonly dimension: number;
+  readonly capacity: number;
+}
+
+/** One retrieval result. */
+export interface PelmMatch {
+  readonly slot: number;
+  /** The stored phase value (float32). */
+  readonly phase: number;
+  /** Cosine similarity with the query, in [−1, 1]. */
+  readonly resonance: number;
+  /** The stored vector (unit vector × stored norm, equal to the original up to float32 rounding), on request. */
+  readonly vector?: Float32Array;
+}
+
+/** A refused input; `field` and `index` let the service report a field violation. */
+export class PelmValidationError extends Error {
+  override readonly name = "PelmValidationError";
+  constructor(
+    message: string,
+    readonly field: "vector" | "phase" | "topK" | "tolerance",
+    readonly index?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Phase stored for a slot removed from service after corruption: matches no query. */
+const DROPPED_PHASE = Number.NaN;
+
+/** FNV-1a over a slot's float bytes and phase: O(dimension), written with the slot. */
+function slotChecksum(data: Float32Array, offset: number, dimension: number, phase: number): number {
+  const words = new Uint32Array(data.buffer, data.byteOffset + offset * 4, dimension);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < dimension; i++) hash = Math.imul(hash ^ (words[i] ?? 0), 0x01000193);
+  const phaseWord = new Uint32Array(Float32Array.of(phase).buffer)[0] ?? 0;
+  return Math.imul(hash ^ phaseWord, 0x01000193) >>> 0;
+}
+
+/** The memory. */
+export class Pelm {
+  readonly dimension: number;
+  readonly capacity: number;
+  private readonly vectors: Float32Array;
+  private readonly phases: Float32Array;
+  private readonly norms: Float32Array;
+  private readonly seqs: Uint32Array;
+  private readonly checksums: Uint32Array;
+  private readonly query: Float32Array;
+  private readonly heapSlots = new Int32Array(PELM_MAX_TOP_K);
+  private readonly heapScores = new Float64Array(PELM_MAX_TOP_K);
+  private pointerValue = 0;
+  private sizeValue = 0;
+  private sequence = 0;
+
+  constructor(options: Partial<PelmOptions> = {}) {
+    const dimension = options.dimension ?? PELM_DEFAULTS.dimension;
+    const capacity = options.capacity ?? PELM_DEFAULTS.capacity;
+    if (!Number.isSafeInteger(dimension) || dimension < 1) {
+      throw new RangeError(`dimension must be a positive integer, got ${dimension}`);
+    }
+    if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > PELM_MAX_CAPACITY) {
+      const mb = ((capacity * dimension * 4) / 2 ** 20).toFixed(1);
+      throw new RangeError(
+        `capacity must be an integer from 1 to ${PELM_MAX_CAPACITY}, got ${capacity} (≈ ${mb} MB of vectors)`,
+      );
+    }
+    this.dimension = dimension;
+    this.capacity = capacity;
+    this.vectors = new Float32Array(capacity * dimension);
+    this.phases = new Float32Array(capacity);
+    this.norms = new Float32Array(capacity);
+    this.seqs = new Uint32Array(capacity);
+    this.checksums = new Uint32Array(capacity);
+    this.query = new Float32Array(dimension);
+  }
+
+  /** Entries stored (≤ capacity). */
+  get size(): number {
+    return this.sizeValue;
+  }
+
+  /** Slot the next entry goes to. */
+  get pointer(): number {
+    return this.pointerValue;
+  }
+
+  /** Bytes of every typed array this memory holds. */
+  memoryUsageBytes(): number {
+    return (
+      this.vectors.byteLength +
+      this.phases.byteLength +
+      this.norms.byteLength +
+      this.seqs.byteLength +
+      this.checksums.byteLength +
+      this.query.byteLength +
+      this.heapSlots.byteLength +
+      this.heapScores.byteLength
+    );
+  }
+
+  /** Capacity, fill and bytes. */
+  stats(): { capacity: number; used: number; memoryBytes: number } {
+    return { capacity: this.capacity, used: this.sizeValue, memoryBytes: this.memoryUsageBytes() };
+  }
+
+  /** Validates `vector` and returns its Euclidean norm. */
+  private checkVector(vector: Float32Array | readonly number[]): number {
+    if (vector.length !== this.dimension) {
+      throw new PelmValidationError(
+        `vector has ${vector.length} values, expected ${this.dimension}`,
+        "vector",
+      );
+    }
+    let sum = 0;
+    for (let i = 0; i < this.dimension; i++) {
+      const x = vector[i] ?? Number.NaN;
+      if (!Number.isFinite(x)) throw new PelmValidationError(`vector[${i}] is not finite`, "vector", i);
+      const f = Math.fround(x);
+      sum += f * f;
+    }
+    const norm = Math.sqrt(sum);
+    if (norm < MIN_NORM) throw new PelmValidationError("vector has zero norm (no direction)", "vector");
+    return norm;
+  }
+
+  private static checkPhase(phase: number): void {
+    if (!Number.isFinite(phase) || phase < 0 || phase > 1) {
+      throw new PelmValidationError(`phase must be a finite number in [0, 1], got ${phase}`, "phase");
+    }
+  }
+
+  /** Stores `vector` at `phase`, overwriting the oldest entry when full; returns the slot. */
+  entangle(vector: Float32Array | readonly number[], phase: number): number {
+    const norm = this.checkVector(vector);
+    Pelm.checkPhase(phase);
+    const slot = this.pointerValue;
+    const offset = slot * this.dimension;
+    const inverse = 1 / norm;
+    for (let i = 0; i < this.dimension; i++) this.vectors[offset + i] = (vector[i] ?? 0) * inverse;
+    this.phases[slot] = phase;
+    this.norms[slot] = norm;
+    this.sequence = (this.sequence + 1) >>> 0;
+    this.seqs[slot] = this.sequence;
+    this.checksums[slot] = slotChecksum(this.vectors, offset, this.dimension, this.phases[slot] ?? 0);
+    this.pointerValue = (slot + 1) % this.capacity;
+    this.sizeValue = Math.min(this.sizeValue + 1, this.capacity);
+    return slot;
+  }
+
+  /** Newer entry first on equal resonance (W16: stable, recency tie-break). */
+  private better(scoreA: number, slotA: number, scoreB: number, slotB: number): boolean {
+    if (scoreA !== scoreB) return scoreA > scoreB;
+    return (this.seqs[slotA] ?? 0) > (this.seqs[slotB] ?? 0);
+  }
+
+  /** Top-k entries by cosine similarity among those within `tolerance` of `phase`. */
+  retrieve(
+    query: Float32Array | readonly number[],
+    phase: number,
+    options: { tolerance?: number; topK?: number; includeVectors?: boolean } = {},
+  ): PelmMatch[] {
+    const tolerance = options.tolerance ?? PELM_DEFAULTS.phaseTolerance;
+    const topK = options.topK ?? PELM_DEFAULTS.topK;
+    if (!Number.isSafeInteger(topK) || topK < 0 || topK > PELM_MAX_TOP_K) {
+      throw new PelmValidationError(`topK must be an integer from 0 to ${PELM_MAX_TOP_K}`, "topK");
+    }
+    if (!Number.isFinite(tolerance) || tolerance < 0) {
+      throw new PelmValidationError("tolerance must be a finite number ≥ 0", "tolerance");
+    }
+    const norm = this.checkVector(query);
+    Pelm.checkPhase(phase);
+    if (topK === 0 || this.sizeValue === 0) return [];
+    const q = this.query;
+    const inverse = 1 / norm;
+    for (let i = 0; i < this.dimension; i++) q[i] = (query[i] ?? 0) * inverse;
+
+    const dim = this.dimension;
+    const data = this.vectors;
+    const heapSlots = this.heapSlots;
+    const heapScores = this.heapScores;
+    let count = 0;
+    const lo = phase - tolerance;
+    const hi = phase + tolerance;
+    const tail = dim - (dim % 4);
+    const phases = this.phases;
+    for (let slot = 0; slot < this.sizeValue; slot++) {
+      const p = phases[slot]!; // eslint-disable-line @typescript-eslint/no-non-null-assertion
+      if (!(p >= lo && p <= hi)) continue;
+      const base = slot * dim;
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      let d = 0;
+      // Indices are in range by construction; `!` keeps the hot loop free of checks.
+      /* eslint-disable @typescript-eslint/no-non-null-assertion */
+      for (let i = 0; i < tail; i += 4) {
+        a += data[base + i]! * q[i]!;
+        b += data[base + i + 1]! * q[i + 1]!;
+        c += data[base + i + 2]! * q[i + 2]!;
+        d += data[base + i + 3]! * q[i + 3]!;
+      }
+      for (let i = tail; i < dim; i++) a += data[base + i]! * q[i]!;
+      /* eslint-enable @typescript-eslint/no-non-null-assertion */
+      const score = a + b + c + d;
+      if (count < topK) {
+        // Sift up into the min-heap (root = worst kept).
+        let at = count++;
+        while (at > 0) {
+          const parent = (at - 1) >> 1;
+          const ps = heapScores[parent] ?? 0;
+          const pslot = heapSlots[parent] ?? 0;
+          if (!this.better(ps, pslot, score, slot)) break;
+          heapScores[at] = ps;
+          heapSlots[at] = pslot;
+          at = parent;
+        }
+        heapScores[at] = score;
+        heapSlots[at] = slot;
+      } else if (this.better(score, slot, heapScores[0] ?? 0, heapSlots[0] ?? 0)) {
+        // Replace the root and sift down.
+        let at = 0;
+        for (;;) {
+          const left = 2 * at + 1;
+          if (left >= count) break;
+          const right = left + 1;
+          let child = left;
+          if (
+            right < count &&
+            this.better(
+              heapScores[left] ?? 0,
+              heapSlots[left] ?? 0,
+              heapScores[right] ?? 0,
+              heapSlots[right] ?? 0,
+            )
+          ) {
+            child = right;
+          }
+          const cs = heapScores[child] ?? 0;
+          const cslot = heapSlots[child] ?? 0;
+          if (!this.better(score, slot, cs, cslot)) break;
+          heapScores[at] = cs;
+          heapSlots[at] = cslot;
+          at = child;
+        }
+        heapScores[at] = score;
+        heapSlots[at] = slot;
+      }
+    }
+    const order = Array.from({ length: count }, (_, i) => i);
+    order.sort((x, y) => {
+      const sx = heapScores[x] ?? 0;
+      const sy = heapScores[y] ?? 0;
+      const slx = heapSlots[x] ?? 0;
+      const sly = heapSlots[y] ?? 0;
+      return this.better(sx, slx, sy, sly) ? -1 : this.better(sy, sly, sx, slx) ? 1 : 0;
+    });
+    return order.map((i) => {
+      const slot = heapSlots[i] ?? 0;
+      const resonance = Math.max(-1, Math.min(1, heapScores[i] ?? 0));
+      const match: PelmMatch = { slot, phase: this.phases[slot] ?? Number.NaN, resonance };
+      if (!options.includeVectors) return match;
+      const norm = this.norms[slot] ?? 1;
+      const vector = this.vectors.slice(slot * dim, slot * dim + dim);
+      for (let k = 0; k < dim; k++) vector[k] = (vector[k] ?? 0) * norm;
+      return { ...match, vector };
+    });
+  }
+
+  /** Checks every used slot's checksum: O(size × dimension); for snapshots and sweeps only. */
+  verify(): { ok: boolean; corruptSlots: number[] } {
+    const corruptSlots: number[] = [];
+    for (let slot = 0; slot < this.sizeValue; slot++) {
+      const phase = this.phases[slot] ?? Number.NaN;
+      if (Number.isNaN(phase)) continue; // already dropped
+      const sum = slotChecksum(this.vectors, slot * this.dimension, this.dimension, phase);
+      if (sum !== this.checksums[slot]) corruptSlots.push(slot);
+    }
+    return { ok: corruptSlots.length === 0, corruptSlots };
+  }
+
+  /** Structural check (pointer and size in range) plus `verify()`. */
+  detectCorruption(): boolean {
+    const structural =
+      this.pointerValue < 0 ||
+      this.pointerValue >= this.capacity ||
+      this.sizeValue < 0 ||
+      this.sizeValue > this.capacity;
+    return structural || !this.verify().ok;
+  }
+
+  /** Removes corrupt slots from service (never re-blesses their content). */
+  repair(): { dropped: number[] } {
+    this.sizeValue = Math.max(0, Math.min(this.sizeValue, this.capacity));
+    if (this.pointerValue < 0 || this.pointerValue >= this.capacity) {
+      this.pointerValue = this.sizeValue % this.capacity;
+    }
+    const { corruptSlots } = this.verify();
+    for (const slot of corruptSlots) this.phases[slot] = DROPPED_PHASE;
+    return { dropped: corruptSlots };
+  }
+
+  /** Writes a "PELM" v1 section: header, then the used slots' raw bytes. */
+  snapshot(writer: BinaryWriter): void {
+    const used = this.sizeValue;
+    writer.section("PELM", 1);
+    writer.u32(this.dimension).u32(this.capacity).u32(this.pointerValue).u32(used).u32(this.sequence);
+    writer.f32s(this.vectors.subarray(0, used * this.dimension));
+    writer.f32s(this.phases.subarray(0, used));
+    writer.f32s(this.norms.subarray(0, used));
+    writer.u32s(this.seqs.subarray(0, used));
+    writer.u32s(this.checksums.subarray(0, used));
+  }
+
+  /** Reads a "PELM" section; refuses a snapshot whose checksums do not match its content. */
+  static restore(reader: BinaryReader): Pelm {
+    reader.section("PELM", [1]);
+    const dimension = reader.u32();
+    const capacity = reader.u32();
+    const pointer = reader.u32();
+    const used = reader.u32();
+    const sequence = reader.u32();
+    if (used > capacity || pointer >= capacity) {
+      throw new SnapshotFormatError(
+        `PELM snapshot has pointer ${pointer} / size ${used} beyond capacity ${capacity}`,
+      );
+    }
+    const pelm = new Pelm({ dimension, capacity });
+    pelm.vectors.set(reader.f32s(used * dimension));
+    pelm.phases.set(reader.f32s(used));
+    pelm.norms.set(reader.f32s(used));
+    pelm.seqs.set(reader.u32s(used));
+    pelm.checksums.set(reader.u32s(used));
+    pelm.pointerValue = pointer;
+    pelm.sizeValue = used;
+    pelm.sequence = sequence;
+    const { ok, corruptSlots } = pelm.verify();
+    if (!ok)
+      throw new SnapshotFormatError(
+        `PELM snapshot is corrupt: ${corruptSlots.length} slot(s) fail their checksum`,
+      );
+    return pelm;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * AdminService, the operator's door: status, the emergency brake and the moral threshold.
+ * Snapshots and API keys come with the persistence and security work (NOT_IMPLEMENTED).
+ * Every action is logged as an audit event with the caller-supplied reason.
+ */
+import type { ServiceImpl } from "@connectrpc/connect";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { CognitiveController } from "../../core/controller.js";
+import { AdminService, ServingStatus } from "../../gen/mlsdm/v1/admin_pb.js";
+import { logger } from "../../telemetry/logger.js";
+import { notImplementedService } from "../not-implemented.js";
+import { emergencyMessage, stateMessage, type WallClock } from "../state-message.js";
+
+/** What the Admin service reads besides the controller. */
+export interface AdminContext {
+  readonly controller: CognitiveController;
+  readonly wall: WallClock;
+  readonly version: string;
+  readonly startedAtMs: number;
+  /** Whether the server is draining (shutdown in progress). */
+  readonly draining: () => boolean;
+  /** Effective configuration as flat key → value strings, secrets masked. */
+  readonly configSummary: () => Record<string, string>;
+  /** Called after every change of the emergency state (health follows it). */
+  readonly onEmergencyChange: () => void;
+}
+
+function audit(action: string, fields: Record<string, unknown>): void {
+  logger.info("admin action", { event: "admin_action", action, ...fields });
+}
+
+/** Builds the Admin implementation. */
+export function createAdminService(context: AdminContext): ServiceImpl<typeof AdminService> {
+  const { controller, wall } = context;
+  return {
+    ...notImplementedService(AdminService),
+    getStatus() {
+      const state = controller.state();
+      const servingStatus = context.draining()
+        ? ServingStatus.DRAINING
+        : state.emergency.active
+          ? ServingStatus.EMERGENCY_SHUTDOWN
+          : ServingStatus.SERVING;
+      return {
+        version: context.version,
+        uptimeSeconds: (Date.now() - context.startedAtMs) / 1000,
+        startedAt: timestampFromMs(context.startedAtMs),
+        servingStatus,
+        state: stateMessage(state, wall),
+        config: context.configSummary(),
+      };
+    },
+    triggerEmergencyShutdown(request) {
+      const alreadyActive = controller.state().emergency.active;
+      const view = controller.triggerEmergency(request.reason);
+      audit("trigger_emergency_shutdown", { reason: request.reason, already_active: alreadyActive });
+      context.onEmergencyChange();
+      return { emergency: emergencyMessage(view, wall), alreadyActive };
+    },
+    resetEmergency(request) {
+      const previous = controller.state().emergency;
+      const { wasActive, emergency } = controller.resetEmergency();
+      audit("reset_emergency", { reason: request.reason, was_active: wasActive });
+      context.onEmergencyChange();
+      return {
+        wasActive,
+        previous: emergencyMessage(previous, wall),
+        emergency: emergencyMessage(emergency, wall),
+      };
+    },
+    setMoralThreshold(request) {
+      const { previous, current } = controller.setMoralThreshold(request.threshold);
+      audit("set_moral_threshold", { reason: request.reason, previous, threshold: current });
+      return { previousThreshold: previous, threshold: current };
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Builds the one cognitive controller of the process from the validated configuration, with
+ * the real clock and memory probe (the core itself never reads configuration or `process`).
+ */
+import { CognitiveController } from "../../core/controller.js";
+import type { Config } from "../../config/index.js";
+import { createMemoryProbe } from "../../telemetry/process-memory.js";
+
+/** The monotonic clock the core is handed. */
+export const monotonicClock = (): number => performance.now();
+
+/** A controller configured from `config`. */
+export function controllerFromConfig(config: Config, clock = monotonicClock): CognitiveController {
+  return new CognitiveController({
+    dimension: config.core.dimension,
+    pelmCapacity: config.core.pelmCapacity,
+    phaseTolerance: config.core.phaseTolerance,
+    moral: {
+      initialThreshold: config.moral.initialThreshold,
+      minThreshold: config.moral.minThreshold,
+      maxThreshold: config.moral.maxThreshold,
+    },
+    rhythm: { wakeDuration: config.rhythm.wakeDuration, sleepDuration: config.rhythm.sleepDuration },
+    limits: {
+      maxProcessingTimeMs: config.controller.maxProcessingTimeMs,
+      rssLimitBytes: config.controller.rssLimitMb * 2 ** 20,
+    },
+    recovery: {
+      enabled: config.recovery.enabled,
+      cooldownMs: config.recovery.cooldownSeconds * 1000,
+      cooldownSteps: config.recovery.cooldownSteps,
+      memorySafetyRatio: config.recovery.memorySafetyRatio,
+      maxAttempts: config.recovery.maxAttempts,
+    },
+    clock,
+    memory: createMemoryProbe(),
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * EngineService over one cognitive controller: ProcessEvent, RetrieveContext and GetState.
+ * Generate and GenerateStream come with the engine pipeline (not built yet: NOT_IMPLEMENTED).
+ *
+ * Requests arrive validated against the contract (dimension, finiteness, ranges), so the
+ * handlers only convert and call the synchronous controller: no state change spans an await.
+ */
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { CognitiveController } from "../../core/controller.js";
+import { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
+import { notImplementedService } from "../not-implemented.js";
+import { phaseMessage, rejectionMessage, stateMessage, type WallClock } from "../state-message.js";
+
+/** Default number of context items when RetrieveContext leaves top_k unset. */
+export const DEFAULT_TOP_K = 5;
+
+/** Builds the Engine implementation over `controller`. */
+export function createEngineService(
+  controller: CognitiveController,
+  wall: WallClock,
+  afterEvent: () => void = () => undefined,
+): ServiceImpl<typeof EngineService> {
+  return {
+    ...notImplementedService(EngineService),
+    processEvent(request) {
+      const outcome = controller.processEvent(Float32Array.from(request.vector), request.moralValue);
+      afterEvent();
+      return {
+        state: stateMessage(outcome.state, wall),
+        accepted: outcome.accepted,
+        rejectionReason: rejectionMessage(outcome.rejection),
+        note: outcome.note,
+        memoryUpdated: outcome.memoryUpdated,
+        processingMs: outcome.processingMs,
+      };
+    },
+    retrieveContext(request) {
+      const matches = controller.retrieve(
+        Float32Array.from(request.queryVector),
+        request.topK ?? DEFAULT_TOP_K,
+        request.includeVectors,
+      );
+      const phase = controller.rhythm.phase;
+      return {
+        phase: phaseMessage(phase),
+        items: matches.map((match) => ({
+          slot: match.slot,
+          phaseValue: match.phase,
+          resonance: match.resonance,
+          vector: match.vector ? Array.from(match.vector) : [],
+        })),
+      };
+    },
+    getState() {
+      return { state: stateMessage(controller.state(), wall) };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Drives the controller's emergency brake from outside the core (the core has no timers):
+ * ticks it about once a second so recovery happens even without traffic, and reports every
+ * change of the emergency state so health can follow (NOT_SERVING while engaged).
+ */
+import type { CognitiveController } from "../../core/controller.js";
+import { logger } from "../../telemetry/logger.js";
+
+/** Starts the supervisor; the returned function stops it. */
+export function superviseEmergency(
+  controller: CognitiveController,
+  onChange: (active: boolean) => void,
+  intervalMs = 1000,
+): { stop: () => void; check: () => void } {
+  let active = controller.state().emergency.active;
+  const check = (): void => {
+    const view = controller.state().emergency;
+    if (view.active === active) return;
+    active = view.active;
+    if (active) {
+      logger.warn("emergency shutdown", {
+        event: "emergency_shutdown",
+        error_code: "E701",
+        reason: view.reason,
+        attempt: view.recoveryAttempts,
+      });
+    } else {
+      logger.info("emergency cleared", {
+        event: "auto_recovery",
+        reason: view.reason,
+        attempt: view.recoveryAttempts,
+      });
+    }
+    onChange(active);
+  };
+  const timer = setInterval(() => {
+    controller.tick();
+    check();
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+    },
+    check,
+  };
+}
