@@ -52,6 +52,32 @@ describe("malformed protobuf bodies", () => {
     expect(await rawGrpcCall(port(), Buffer.alloc(0))).toBeNull();
   });
 
+  it.each([
+    ["grpc-js listener", () => app.grpcPort],
+    ["HTTP listener (gRPC over h2c)", () => app.httpPort],
+  ])(
+    "%s: a request over server.maxMessageBytes → INVALID_ARGUMENT REQUEST_TOO_LARGE",
+    async (_name, port) => {
+      // HealthCheckRequest{service: 1.1 MiB string}: field 1, length-delimited.
+      const text = Buffer.alloc(1_100_000, 0x61);
+      const length: number[] = [];
+      for (let n = text.length; ; n >>>= 7) {
+        if (n < 0x80) {
+          length.push(n);
+          break;
+        }
+        length.push((n & 0x7f) | 0x80);
+      }
+      const error = await rawGrpcCall(port(), Buffer.concat([Buffer.from([0x0a, ...length]), text]));
+      expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(grpcErrorInfo(error!)).toMatchObject({
+        reason: "REQUEST_TOO_LARGE",
+        metadata: { code: "E107" },
+      });
+      expect(await rawGrpcCall(port(), Buffer.alloc(0))).toBeNull();
+    },
+  );
+
   it("HTTP listener, Connect binary: 400 invalid_argument with MALFORMED_REQUEST, then keeps serving", async () => {
     const url = `http://127.0.0.1:${app.httpPort}${CHECK}`;
     const response = await fetch(url, {

@@ -99,11 +99,16 @@ describe("HTTP listener with plain HTTP", () => {
     expect(response.headers.get("grpc-status-details-bin")).toBeTruthy();
   });
 
-  it("an oversized body → resource_exhausted, server keeps serving", async () => {
+  it("an oversized body → 400 invalid_argument E107 REQUEST_TOO_LARGE, server keeps serving", async () => {
     const big = JSON.stringify({ service: "x".repeat(2 * 1024 * 1024) });
     const { status, json } = await post("/grpc.health.v1.Health/Check", big);
-    expect(status).toBe(429);
-    expect(json()).toMatchObject({ code: "resource_exhausted" });
+    expect(status).toBe(400);
+    const body = json() as { code: string; details: { type: string; value: string }[] };
+    expect(body.code).toBe("invalid_argument");
+    const detail = body.details.find((d) => d.type === "google.rpc.ErrorInfo");
+    expect(fromBinary(ErrorInfoSchema, Buffer.from(detail?.value ?? "", "base64")).reason).toBe(
+      "REQUEST_TOO_LARGE",
+    );
     await stillServing();
   });
 

@@ -130,6 +130,15 @@ const entries = {
     action: "Check the client's generated code matches the served contract version (proto/mlsdm/v1).",
   },
 
+  REQUEST_TOO_LARGE: {
+    code: "E107",
+    family: "validation",
+    status: Code.InvalidArgument,
+    retryable: false,
+    message: "The request is larger than the server accepts (server.maxMessageBytes); send a smaller one.",
+    action: "Raise server.maxMessageBytes only if clients legitimately send larger requests.",
+  },
+
   // ── E2xx auth ──────────────────────────────────────────────────────────────────────
   CREDENTIAL_INVALID: {
     code: "E201",

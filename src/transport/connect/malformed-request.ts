@@ -1,9 +1,9 @@
 /**
  * connect-node reports a request body that is not a valid protobuf message ("parse binary")
- * as INTERNAL, on all three protocols. Bad input must never count as a server fault (it
+ * as INTERNAL, and one over readMaxBytes as RESOURCE_EXHAUSTED, on all three protocols. Bad input must never count as a server fault (it
  * would burn the availability budget and page someone), so this response transform turns
- * that one error into INVALID_ARGUMENT (E106 MALFORMED_REQUEST), as the grpc-js listener
- * answers. Nothing else is touched; well-formed responses stream through unbuffered.
+ * those two errors into INVALID_ARGUMENT (E106 MALFORMED_REQUEST, E107 REQUEST_TOO_LARGE), as
+ * the grpc-js listener answers. Nothing else is touched; well-formed responses stream through unbuffered.
  */
 import { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
@@ -12,16 +12,24 @@ import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { MlsdmError } from "../../telemetry/errors/index.js";
 
-const PARSE_FAILURE = /^(\[internal\] )?parse binary: /;
+const PARSE_FAILURE = /^parse binary: /;
+const TOO_LARGE = /^message size (\d+ )?is larger than configured readMaxBytes (\d+)/;
 
-function isParseFailure(error: ConnectError | undefined): boolean {
-  return error !== undefined && PARSE_FAILURE.test(error.rawMessage);
-}
-
-function malformed(): ConnectError {
-  return new MlsdmError("MALFORMED_REQUEST", {
-    detail: "the request body is not a valid protobuf message",
-  }).toConnectError();
+/** The catalogue error for a connect-node input error we rewrite, or undefined to leave it. */
+function replacementFor(error: ConnectError | undefined): ConnectError | undefined {
+  if (error === undefined) return undefined;
+  if (error.rawMessage.startsWith("parse binary: ")) {
+    return new MlsdmError("MALFORMED_REQUEST", {
+      detail: "the request body is not a valid protobuf message",
+    }).toConnectError();
+  }
+  const tooLarge = TOO_LARGE.exec(error.rawMessage);
+  if (tooLarge) {
+    return new MlsdmError("REQUEST_TOO_LARGE", {
+      detail: `the request exceeds the limit of ${tooLarge[2] ?? "?"} bytes`,
+    }).toConnectError();
+  }
+  return undefined;
 }
 
 async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {
@@ -44,8 +52,8 @@ async function fixConnectUnary(response: UniversalServerResponse): Promise<Unive
   } catch {
     error = undefined;
   }
-  if (!isParseFailure(error)) return { ...response, body: single(bytes) };
-  const replacement = malformed();
+  const replacement = replacementFor(error);
+  if (!replacement) return { ...response, body: single(bytes) };
   const replacementBytes = errorToJsonBytes(replacement, {});
   const header = new Headers(response.header);
   replacement.metadata.forEach((value, key) => {
@@ -63,7 +71,8 @@ async function fixConnectUnary(response: UniversalServerResponse): Promise<Unive
 /** gRPC: the status is in the trailer (or, trailers-only, in the header), written after the body. */
 function fixGrpc(response: UniversalServerResponse): UniversalServerResponse {
   const fix = (headers: Headers | undefined): void => {
-    if (headers && isParseFailure(findTrailerError(headers))) setTrailerStatus(headers, malformed());
+    const replacement = headers && replacementFor(findTrailerError(headers));
+    if (headers && replacement) setTrailerStatus(headers, replacement);
   };
   fix(response.header);
   const body = response.body;
@@ -85,9 +94,9 @@ function fixGrpcWebFrame(chunk: Uint8Array): Uint8Array {
   if (chunk.length < 5 || chunk[0] !== trailerFlag) return chunk;
   const length = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).readUInt32BE(1);
   if (chunk.length !== 5 + length) return chunk;
-  const trailer = trailerParse(chunk.subarray(5));
-  if (!isParseFailure(findTrailerError(trailer))) return chunk;
-  const data = trailerSerialize(setTrailerStatus(new Headers(), malformed()));
+  const replacement = replacementFor(findTrailerError(trailerParse(chunk.subarray(5))));
+  if (!replacement) return chunk;
+  const data = trailerSerialize(setTrailerStatus(new Headers(), replacement));
   const frame = Buffer.alloc(5 + data.length);
   frame[0] = trailerFlag;
   frame.writeUInt32BE(data.length, 1);
@@ -113,6 +122,8 @@ export async function fixMalformedRequestStatus(
   const contentType = response.header?.get("content-type") ?? "";
   if (/^application\/grpc-web/i.test(contentType)) return fixGrpcWeb(response);
   if (/^application\/grpc/i.test(contentType)) return fixGrpc(response);
-  if (response.status === 500 && /^application\/json/i.test(contentType)) return fixConnectUnary(response);
+  if ((response.status === 500 || response.status === 429) && /^application\/json/i.test(contentType)) {
+    return fixConnectUnary(response);
+  }
   return response;
 }

@@ -27,6 +27,7 @@ function hasEntries(headers: Headers): boolean {
 
 function malformed(request: unknown): MlsdmError | undefined {
   if (!(request instanceof MalformedRequest)) return undefined;
+  if (request.tooLarge) return new MlsdmError("REQUEST_TOO_LARGE", { detail: request.reason });
   return new MlsdmError("MALFORMED_REQUEST", { detail: "the request is not a valid protobuf message" });
 }
 

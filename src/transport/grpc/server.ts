@@ -31,6 +31,9 @@ export interface GrpcListener {
   close(graceMs: number): Promise<void>;
 }
 
+/** The grpc-js receive cap as a multiple of server.maxMessageBytes. */
+const HARD_CAP_FACTOR = 4;
+
 /** `host:port` for grpc-js, bracketing IPv6 literals. */
 function bindAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -40,7 +43,10 @@ function bindAddress(host: string, port: number): string {
 export async function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
   const shutdown = new AbortController();
   const server = new Server({
-    "grpc.max_receive_message_length": options.maxMessageBytes,
+    // Hard transport cap well above the configured limit: requests between the two are read
+    // and refused as INVALID_ARGUMENT (E107) like on the Connect listener; beyond it grpc-js
+    // refuses them itself (RESOURCE_EXHAUSTED) without buffering them.
+    "grpc.max_receive_message_length": options.maxMessageBytes * HARD_CAP_FACTOR,
     // grpc-js leaves server keepalive off; ping idle clients so dead peers are noticed, and
     // age connections out so clients rebalance across replicas behind a Kubernetes Service.
     "grpc.keepalive_time_ms": 60_000,
@@ -50,7 +56,10 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
     "grpc.max_connection_age_grace_ms": 30_000,
   });
   for (const { service, impl } of options.services) {
-    server.addService(serviceDefinition(service), grpcHandlers(service, impl, shutdown.signal));
+    server.addService(
+      serviceDefinition(service, options.maxMessageBytes),
+      grpcHandlers(service, impl, shutdown.signal),
+    );
   }
   if (options.reflection)
     addReflection(

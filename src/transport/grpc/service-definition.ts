@@ -13,10 +13,18 @@ import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
  * answer INVALID_ARGUMENT (MALFORMED_REQUEST) like the Connect listener does.
  */
 export class MalformedRequest {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    /** Whether the bytes were refused for their size rather than their content. */
+    readonly tooLarge = false,
+  ) {}
 }
 
-function methodDefinition(service: DescService, method: DescMethod): MethodDefinition<unknown, unknown> {
+function methodDefinition(
+  service: DescService,
+  method: DescMethod,
+  maxMessageBytes: number,
+): MethodDefinition<unknown, unknown> {
   return {
     path: `/${service.typeName}/${method.name}`,
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
@@ -25,6 +33,12 @@ function methodDefinition(service: DescService, method: DescMethod): MethodDefin
     requestSerialize: (message) =>
       Buffer.from(toBinary(method.input, create(method.input, message as never))),
     requestDeserialize: (bytes: Buffer) => {
+      if (bytes.length > maxMessageBytes) {
+        return new MalformedRequest(
+          `request of ${bytes.length} bytes exceeds the limit of ${maxMessageBytes} bytes`,
+          true,
+        );
+      }
       try {
         return fromBinary(method.input, bytes);
       } catch (error) {
@@ -37,9 +51,18 @@ function methodDefinition(service: DescService, method: DescMethod): MethodDefin
   };
 }
 
-/** The grpc-js definition of `service`, keyed by each method's local (camelCase) name. */
-export function serviceDefinition(service: DescService): ServiceDefinition {
+/**
+ * The grpc-js definition of `service`, keyed by each method's local (camelCase) name.
+ * Requests over `maxMessageBytes` become a too-large marker (answered INVALID_ARGUMENT E107);
+ * the transport's own hard cap sits above it (see server.ts).
+ */
+export function serviceDefinition(
+  service: DescService,
+  maxMessageBytes = Number.MAX_SAFE_INTEGER,
+): ServiceDefinition {
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
-  for (const method of service.methods) definition[method.localName] = methodDefinition(service, method);
+  for (const method of service.methods) {
+    definition[method.localName] = methodDefinition(service, method, maxMessageBytes);
+  }
   return definition;
 }
