@@ -12,7 +12,6 @@ import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { MlsdmError } from "../../telemetry/errors/index.js";
 
-const PARSE_FAILURE = /^parse binary: /;
 const TOO_LARGE = /^message size (\d+ )?is larger than configured readMaxBytes (\d+)/;
 
 /** The catalogue error for a connect-node input error we rewrite, or undefined to leave it. */
