@@ -31,7 +31,6 @@ const pool = Array.from({ length: 2_000 }, next);
 }
 gc?.();
 const rssBefore = process.memoryUsage().rss;
-const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
 const pelm = new Pelm({ dimension: DIM, capacity: CAPACITY });
 for (let i = 0; i < CAPACITY - 200; i++) pelm.entangle(pool[i % pool.length]!, 0.1);
 {
@@ -53,11 +52,6 @@ rows.push({
   median: mb(usage.rss - rssBefore),
   reference: 59,
   note: "reference: 70 → 129 MB",
-});
-rows.push({
-  name: "heap + array buffers growth for the full store",
-  unit: "MB",
-  median: mb(usage.heapUsed + usage.arrayBuffers - heapBefore),
 });
 {
   const t = timeEach((i) => pelm.retrieve(pool[(i * 31) % pool.length]!, 0.1, { topK: 5 }), QUERIES);

@@ -11,6 +11,7 @@
  * snapshots and sweeps, never on the request path; a corrupt slot is dropped, never re-blessed.
  */
 import { SnapshotFormatError, type BinaryReader, type BinaryWriter } from "./binary.js";
+import { createDotKernel, type DotKernel, type KernelMemory } from "./pelm-kernel.js";
 
 /** Defaults from core.md §4. */
 export const PELM_DEFAULTS = { dimension: 384, capacity: 20_000, phaseTolerance: 0.15, topK: 5 } as const;
@@ -53,25 +54,84 @@ export class PelmValidationError extends Error {
 /** Phase stored for a slot removed from service after corruption: matches no query. */
 const DROPPED_PHASE = Number.NaN;
 
-/** FNV-1a over a slot's float bytes and phase: O(dimension), written with the slot. */
-function slotChecksum(data: Float32Array, offset: number, dimension: number, phase: number): number {
-  const words = new Uint32Array(data.buffer, data.byteOffset + offset * 4, dimension);
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < dimension; i++) hash = Math.imul(hash ^ (words[i] ?? 0), 0x01000193);
-  const phaseWord = new Uint32Array(Float32Array.of(phase).buffer)[0] ?? 0;
-  return Math.imul(hash ^ phaseWord, 0x01000193) >>> 0;
+const FNV_PRIME = 0x01000193;
+const PHASE_SCRATCH = new Float32Array(1);
+const PHASE_WORD = new Uint32Array(PHASE_SCRATCH.buffer);
+
+/**
+ * Per-slot checksum written with the slot (O(dimension), W6): FNV-1a-style mixing over the
+ * slot's float bits in four independent lanes (so the multiplies pipeline), folded together
+ * with the phase. Detects any changed bit pattern of the stored row or phase.
+ */
+/* eslint-disable @typescript-eslint/no-non-null-assertion */
+function slotChecksum(words: Uint32Array, offset: number, dimension: number, phase: number): number {
+  let h0 = 0x811c9dc5;
+  let h1 = 0x9e3779b9;
+  let h2 = 0x85ebca6b;
+  let h3 = 0xc2b2ae35;
+  const end = offset + dimension;
+  const tail = end - (dimension % 4);
+  let i = offset;
+  for (; i < tail; i += 4) {
+    h0 = Math.imul(h0 ^ words[i]!, FNV_PRIME);
+    h1 = Math.imul(h1 ^ words[i + 1]!, FNV_PRIME);
+    h2 = Math.imul(h2 ^ words[i + 2]!, FNV_PRIME);
+    h3 = Math.imul(h3 ^ words[i + 3]!, FNV_PRIME);
+  }
+  for (; i < end; i++) h0 = Math.imul(h0 ^ words[i]!, FNV_PRIME);
+  PHASE_SCRATCH[0] = phase;
+  let hash = Math.imul(h0 ^ PHASE_WORD[0]!, FNV_PRIME);
+  hash = Math.imul(hash ^ h1, FNV_PRIME);
+  hash = Math.imul(hash ^ h2, FNV_PRIME);
+  return Math.imul(hash ^ h3, FNV_PRIME) >>> 0;
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
+
+/** Whether slot `slot`'s phase lies in [lo, hi] (a dropped slot's NaN never does). */
+function inPhase(phases: Float32Array, slot: number, lo: number, hi: number): boolean {
+  const p = phases[slot] ?? Number.NaN;
+  return p >= lo && p <= hi;
+}
+
+/**
+ * Dot product of the row at `base` with `q` (the TypeScript path, used when the SIMD kernel
+ * is unavailable). Four accumulators; indices are in range by construction, so `!` keeps the
+ * hot loop free of checks.
+ */
+/* eslint-disable @typescript-eslint/no-non-null-assertion */
+function dot(data: Float32Array, base: number, q: Float32Array, dim: number): number {
+  const tail = dim - (dim % 4);
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  for (let i = 0; i < tail; i += 4) {
+    a += data[base + i]! * q[i]!;
+    b += data[base + i + 1]! * q[i + 1]!;
+    c += data[base + i + 2]! * q[i + 2]!;
+    d += data[base + i + 3]! * q[i + 3]!;
+  }
+  for (let i = tail; i < dim; i++) a += data[base + i]! * q[i]!;
+  return a + b + c + d;
+}
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 
 /** The memory. */
 export class Pelm {
   readonly dimension: number;
   readonly capacity: number;
   private readonly vectors: Float32Array;
+  /** The same bytes as `vectors`, as raw 32-bit words (for checksums). */
+  private readonly words: Uint32Array;
   private readonly phases: Float32Array;
   private readonly norms: Float32Array;
   private readonly seqs: Uint32Array;
   private readonly checksums: Uint32Array;
   private readonly query: Float32Array;
+  /** The WebAssembly SIMD scan, when available (vectors then live in its memory). */
+  private readonly kernel:
+    | { dots: DotKernel; memory: KernelMemory; scores: Float32Array; scoresAt: number; vectorsAt: number }
+    | undefined;
   private readonly heapSlots = new Int32Array(PELM_MAX_TOP_K);
   private readonly heapScores = new Float64Array(PELM_MAX_TOP_K);
   private pointerValue = 0;
@@ -92,12 +152,35 @@ export class Pelm {
     }
     this.dimension = dimension;
     this.capacity = capacity;
-    this.vectors = new Float32Array(capacity * dimension);
+    this.kernel = dimension % 16 === 0 ? Pelm.createKernel(dimension, capacity) : undefined;
+    if (this.kernel) {
+      const buffer = this.kernel.memory.buffer;
+      this.query = new Float32Array(buffer, 0, dimension);
+      this.vectors = new Float32Array(buffer, this.kernel.vectorsAt, capacity * dimension);
+    } else {
+      this.query = new Float32Array(dimension);
+      this.vectors = new Float32Array(capacity * dimension);
+    }
+    this.words = new Uint32Array(this.vectors.buffer, this.vectors.byteOffset, this.vectors.length);
     this.phases = new Float32Array(capacity);
     this.norms = new Float32Array(capacity);
     this.seqs = new Uint32Array(capacity);
     this.checksums = new Uint32Array(capacity);
-    this.query = new Float32Array(dimension);
+  }
+
+  /** Memory layout for the kernel: query, then one score per slot, then the vectors. */
+  private static createKernel(dimension: number, capacity: number): Pelm["kernel"] {
+    const scoresAt = dimension * 4;
+    const vectorsAt = scoresAt + Math.ceil((capacity * 4) / 16) * 16;
+    const instance = createDotKernel(vectorsAt + capacity * dimension * 4);
+    if (!instance) return undefined;
+    const scores = new Float32Array(instance.memory.buffer, scoresAt, capacity);
+    return { dots: instance.dots, memory: instance.memory, scores, scoresAt, vectorsAt };
+  }
+
+  /** Whether retrieval runs on the WebAssembly SIMD kernel (else the TypeScript loop). */
+  get accelerated(): boolean {
+    return this.kernel !== undefined;
   }
 
   /** Entries stored (≤ capacity). */
@@ -112,13 +195,15 @@ export class Pelm {
 
   /** Bytes of every typed array this memory holds. */
   memoryUsageBytes(): number {
+    const vectorBytes = this.kernel
+      ? this.kernel.memory.buffer.byteLength
+      : this.vectors.byteLength + this.query.byteLength;
     return (
-      this.vectors.byteLength +
+      vectorBytes +
       this.phases.byteLength +
       this.norms.byteLength +
       this.seqs.byteLength +
       this.checksums.byteLength +
-      this.query.byteLength +
       this.heapSlots.byteLength +
       this.heapScores.byteLength
     );
@@ -167,7 +252,7 @@ export class Pelm {
     this.norms[slot] = norm;
     this.sequence = (this.sequence + 1) >>> 0;
     this.seqs[slot] = this.sequence;
-    this.checksums[slot] = slotChecksum(this.vectors, offset, this.dimension, this.phases[slot] ?? 0);
+    this.checksums[slot] = slotChecksum(this.words, offset, this.dimension, this.phases[slot] ?? 0);
     this.pointerValue = (slot + 1) % this.capacity;
     this.sizeValue = Math.min(this.sizeValue + 1, this.capacity);
     return slot;
@@ -177,6 +262,58 @@ export class Pelm {
   private better(scoreA: number, slotA: number, scoreB: number, slotB: number): boolean {
     if (scoreA !== scoreB) return scoreA > scoreB;
     return (this.seqs[slotA] ?? 0) > (this.seqs[slotB] ?? 0);
+  }
+
+  /** Offers one scored slot to the top-k min-heap (root = worst kept); returns the new count. */
+  private offer(score: number, slot: number, count: number, topK: number): number {
+    const heapSlots = this.heapSlots;
+    const heapScores = this.heapScores;
+    if (count < topK) {
+      // Sift up into the min-heap (root = worst kept).
+      let at = count;
+      count += 1;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        const ps = heapScores[parent] ?? 0;
+        const pslot = heapSlots[parent] ?? 0;
+        if (!this.better(ps, pslot, score, slot)) break;
+        heapScores[at] = ps;
+        heapSlots[at] = pslot;
+        at = parent;
+      }
+      heapScores[at] = score;
+      heapSlots[at] = slot;
+    } else if (this.better(score, slot, heapScores[0] ?? 0, heapSlots[0] ?? 0)) {
+      // Replace the root and sift down.
+      let at = 0;
+      for (;;) {
+        const left = 2 * at + 1;
+        if (left >= count) break;
+        const right = left + 1;
+        let child = left;
+        if (
+          right < count &&
+          this.better(
+            heapScores[left] ?? 0,
+            heapSlots[left] ?? 0,
+            heapScores[right] ?? 0,
+            heapSlots[right] ?? 0,
+          )
+        ) {
+          child = right;
+        }
+        const cs = heapScores[child] ?? 0;
+        const cslot = heapSlots[child] ?? 0;
+        if (!this.better(score, slot, cs, cslot)) break;
+        heapScores[at] = cs;
+        heapSlots[at] = cslot;
+        at = child;
+      }
+      heapScores[at] = score;
+      heapSlots[at] = slot;
+    }
+
+    return count;
   }
 
   /** Top-k entries by cosine similarity among those within `tolerance` of `phase`. */
@@ -207,69 +344,34 @@ export class Pelm {
     let count = 0;
     const lo = phase - tolerance;
     const hi = phase + tolerance;
-    const tail = dim - (dim % 4);
     const phases = this.phases;
-    for (let slot = 0; slot < this.sizeValue; slot++) {
-      const p = phases[slot]!; // eslint-disable-line @typescript-eslint/no-non-null-assertion
-      if (!(p >= lo && p <= hi)) continue;
-      const base = slot * dim;
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let d = 0;
-      // Indices are in range by construction; `!` keeps the hot loop free of checks.
-      /* eslint-disable @typescript-eslint/no-non-null-assertion */
-      for (let i = 0; i < tail; i += 4) {
-        a += data[base + i]! * q[i]!;
-        b += data[base + i + 1]! * q[i + 1]!;
-        c += data[base + i + 2]! * q[i + 2]!;
-        d += data[base + i + 3]! * q[i + 3]!;
+    const size = this.sizeValue;
+    const kernel = this.kernel;
+    if (kernel) {
+      // Runs of consecutive in-phase slots go to the SIMD kernel in one call each.
+      const rowBytes = dim * 4;
+      for (let start = 0; start < size;) {
+        if (!inPhase(phases, start, lo, hi)) {
+          start++;
+          continue;
+        }
+        let end = start + 1;
+        while (end < size && inPhase(phases, end, lo, hi)) end++;
+        kernel.dots(
+          0,
+          kernel.vectorsAt + start * rowBytes,
+          end - start,
+          rowBytes,
+          kernel.scoresAt + start * 4,
+        );
+        for (let slot = start; slot < end; slot++)
+          count = this.offer(kernel.scores[slot] ?? 0, slot, count, topK);
+        start = end;
       }
-      for (let i = tail; i < dim; i++) a += data[base + i]! * q[i]!;
-      /* eslint-enable @typescript-eslint/no-non-null-assertion */
-      const score = a + b + c + d;
-      if (count < topK) {
-        // Sift up into the min-heap (root = worst kept).
-        let at = count++;
-        while (at > 0) {
-          const parent = (at - 1) >> 1;
-          const ps = heapScores[parent] ?? 0;
-          const pslot = heapSlots[parent] ?? 0;
-          if (!this.better(ps, pslot, score, slot)) break;
-          heapScores[at] = ps;
-          heapSlots[at] = pslot;
-          at = parent;
-        }
-        heapScores[at] = score;
-        heapSlots[at] = slot;
-      } else if (this.better(score, slot, heapScores[0] ?? 0, heapSlots[0] ?? 0)) {
-        // Replace the root and sift down.
-        let at = 0;
-        for (;;) {
-          const left = 2 * at + 1;
-          if (left >= count) break;
-          const right = left + 1;
-          let child = left;
-          if (
-            right < count &&
-            this.better(
-              heapScores[left] ?? 0,
-              heapSlots[left] ?? 0,
-              heapScores[right] ?? 0,
-              heapSlots[right] ?? 0,
-            )
-          ) {
-            child = right;
-          }
-          const cs = heapScores[child] ?? 0;
-          const cslot = heapSlots[child] ?? 0;
-          if (!this.better(score, slot, cs, cslot)) break;
-          heapScores[at] = cs;
-          heapSlots[at] = cslot;
-          at = child;
-        }
-        heapScores[at] = score;
-        heapSlots[at] = slot;
+    } else {
+      for (let slot = 0; slot < size; slot++) {
+        if (inPhase(phases, slot, lo, hi))
+          count = this.offer(dot(data, slot * dim, q, dim), slot, count, topK);
       }
     }
     const order = Array.from({ length: count }, (_, i) => i);
@@ -298,7 +400,7 @@ export class Pelm {
     for (let slot = 0; slot < this.sizeValue; slot++) {
       const phase = this.phases[slot] ?? Number.NaN;
       if (Number.isNaN(phase)) continue; // already dropped
-      const sum = slotChecksum(this.vectors, slot * this.dimension, this.dimension, phase);
+      const sum = slotChecksum(this.words, slot * this.dimension, this.dimension, phase);
       if (sum !== this.checksums[slot]) corruptSlots.push(slot);
     }
     return { ok: corruptSlots.length === 0, corruptSlots };

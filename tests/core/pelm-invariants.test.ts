@@ -153,6 +153,33 @@ describe("PELM", () => {
     );
   });
 
+  it("the WebAssembly SIMD scan (dimension a multiple of 16) gives the naive scan's top-k, across phase gaps", () => {
+    const dim = 32;
+    const vec = fc
+      .array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: dim, maxLength: dim })
+      .filter((v) => Math.hypot(...v) > 1e-3);
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ v: vec, phase: fc.constantFrom(0.1, 0.9, 0.15) }), { maxLength: 60 }),
+        vec,
+        fc.integer({ min: 1, max: 12 }),
+        (stored, q, k) => {
+          const pelm = new Pelm({ dimension: dim, capacity: 64 });
+          expect(pelm.accelerated).toBe(true);
+          for (const s of stored) pelm.entangle(s.v, s.phase);
+          const got = pelm.retrieve(q, 0.1, { topK: k }).map((m) => m.resonance);
+          const expected = naiveTopK(stored, q, 0.1, k);
+          expect(got).toHaveLength(expected.length);
+          got.forEach((r, i) => {
+            expect(r).toBeCloseTo(expected[i]!, 4);
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(new Pelm({ dimension: DIM, capacity: 4 }).accelerated).toBe(false);
+  });
+
   it("the default store (20,000 × 384) stays within 1.1 × the raw vector bytes", () => {
     const pelm = new Pelm();
     expect(pelm.memoryUsageBytes()).toBeLessThanOrEqual(1.1 * 20_000 * 384 * 4);
