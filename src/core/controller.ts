@@ -190,6 +190,8 @@ export class CognitiveController {
    * the service validates requests against the contract before calling.
    */
   processEvent(vector: Float32Array, moralValue: number): EventOutcome {
+    // Refuse what PELM would refuse (e.g. an all-zero vector) before anything changes.
+    this.pelm.checkVector(vector);
     const startedAt = this.clock();
     if (this.brake.active) {
       this.brake.countStep();

@@ -214,8 +214,12 @@ export class Pelm {
     return { capacity: this.capacity, used: this.sizeValue, memoryBytes: this.memoryUsageBytes() };
   }
 
-  /** Validates `vector` and returns its Euclidean norm. */
-  private checkVector(vector: Float32Array | readonly number[]): number {
+  /**
+   * Validates `vector` (length, finite values, non-zero norm) and returns its Euclidean norm;
+   * throws PelmValidationError. Callers that must not mutate anything before a refusal (the
+   * controller) call it first.
+   */
+  checkVector(vector: Float32Array | readonly number[]): number {
     if (vector.length !== this.dimension) {
       throw new PelmValidationError(
         `vector has ${vector.length} values, expected ${this.dimension}`,

@@ -187,6 +187,13 @@ describe("CognitiveController", () => {
     expect(controller.processEvent(unit(1), 0.95).accepted).toBe(true);
   });
 
+  it("an all-zero vector is refused before any state changes", () => {
+    const { controller } = make();
+    const before = controller.snapshot();
+    expect(() => controller.processEvent(new Float32Array(DIM), 0.95)).toThrow(/zero norm/);
+    expect(Buffer.from(controller.snapshot()).equals(Buffer.from(before))).toBe(true);
+  });
+
   it("W5: the store bound is checked at construction", () => {
     expect(() => make({ limits: { maxStoreBytes: 1000 } })).toThrow(/above the bound/);
   });

@@ -31,6 +31,12 @@ const CASES: [string, object, string, string][] = [
     "NON_FINITE_VALUE",
     "vector[0]",
   ],
+  [
+    "all-zero vector",
+    { vector: new Array<number>(384).fill(0), moralValue: 0.5 },
+    "VALIDATION_FAILED",
+    "vector",
+  ],
   ["moral above 1", { vector: ok(), moralValue: 1.5 }, "VALUE_OUT_OF_RANGE", "moral_value"],
   ["moral below 0", { vector: ok(), moralValue: -0.5 }, "VALUE_OUT_OF_RANGE", "moral_value"],
 ];

@@ -7,9 +7,29 @@
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CognitiveController } from "../../core/controller.js";
+import { PelmValidationError } from "../../core/pelm.js";
 import { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
+import { MlsdmError } from "../../telemetry/errors/index.js";
 import { notImplementedService } from "../not-implemented.js";
 import { phaseMessage, rejectionMessage, stateMessage, type WallClock } from "../state-message.js";
+
+/** PELM's refusals (e.g. an all-zero vector) as the catalogue's INVALID_ARGUMENT errors. */
+function refused<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof PelmValidationError)) throw error;
+    throw new MlsdmError("VALIDATION_FAILED", {
+      detail: error.message,
+      fieldViolations: [
+        {
+          field: error.index === undefined ? error.field : `${error.field}[${error.index}]`,
+          description: error.message,
+        },
+      ],
+    });
+  }
+}
 
 /** Default number of context items when RetrieveContext leaves top_k unset. */
 export const DEFAULT_TOP_K = 5;
@@ -23,7 +43,9 @@ export function createEngineService(
   return {
     ...notImplementedService(EngineService),
     processEvent(request) {
-      const outcome = controller.processEvent(Float32Array.from(request.vector), request.moralValue);
+      const outcome = refused(() =>
+        controller.processEvent(Float32Array.from(request.vector), request.moralValue),
+      );
       afterEvent();
       return {
         state: stateMessage(outcome.state, wall),
@@ -35,10 +57,12 @@ export function createEngineService(
       };
     },
     retrieveContext(request) {
-      const matches = controller.retrieve(
-        Float32Array.from(request.queryVector),
-        request.topK ?? DEFAULT_TOP_K,
-        request.includeVectors,
+      const matches = refused(() =>
+        controller.retrieve(
+          Float32Array.from(request.queryVector),
+          request.topK ?? DEFAULT_TOP_K,
+          request.includeVectors,
+        ),
       );
       const phase = controller.rhythm.phase;
       return {
