@@ -61,7 +61,7 @@ function logError(error: MlsdmError, context: HandlerContext): void {
 }
 
 function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): MountedService {
-  return { service, impl: impl };
+  return { service, impl };
 }
 
 /** Starts both listeners on the configured addresses and reports SERVING once both listen. */
