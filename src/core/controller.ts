@@ -191,7 +191,7 @@ export class CognitiveController {
    */
   processEvent(vector: Float32Array, moralValue: number): EventOutcome {
     // Refuse what PELM would refuse (e.g. an all-zero vector) before anything changes.
-    this.pelm.checkVector(vector);
+    const norm = this.pelm.checkVector(vector);
     const startedAt = this.clock();
     if (this.brake.active) {
       this.brake.countStep();
@@ -239,7 +239,7 @@ export class CognitiveController {
     }
     this.overruns = 0;
     this.synaptic.update(vector);
-    this.pelm.entangle(vector, PHASE_VALUES.wake);
+    this.pelm.entangleChecked(vector, norm, PHASE_VALUES.wake);
     this.rhythm.step();
     return this.outcome(true, undefined, "processed", startedAt, true);
   }

@@ -246,7 +246,14 @@ export class Pelm {
 
   /** Stores `vector` at `phase`, overwriting the oldest entry when full; returns the slot. */
   entangle(vector: Float32Array | readonly number[], phase: number): number {
-    const norm = this.checkVector(vector);
+    return this.entangleChecked(vector, this.checkVector(vector), phase);
+  }
+
+  /**
+   * `entangle` for a caller that already ran `checkVector` (whose result is `norm`), so the
+   * event path does not validate the same vector twice. The phase is still checked.
+   */
+  entangleChecked(vector: Float32Array | readonly number[], norm: number, phase: number): number {
     Pelm.checkPhase(phase);
     const slot = this.pointerValue;
     const offset = slot * this.dimension;

@@ -85,9 +85,9 @@ export async function startDualProtocolServer(
     },
     async closed() {
       await tcpClosed;
-      while (sockets.size > 0) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await Promise.all(
+        [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve))),
+      );
     },
   };
 }
