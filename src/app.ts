@@ -15,7 +15,10 @@ import { HealthRegistry, ServingStatus } from "./rpc/health/health-registry.js";
 import { createAdminService } from "./rpc/admin/admin-service.js";
 import { controllerFromConfig, monotonicClock } from "./rpc/engine/controller-from-config.js";
 import { createEngineService } from "./rpc/engine/engine-service.js";
+import { registerEngineMetrics } from "./rpc/engine/engine-metrics.js";
 import { superviseEmergency } from "./rpc/engine/supervisor.js";
+import { Metrics } from "./telemetry/metrics/registry.js";
+import { createRpcMetrics } from "./telemetry/metrics/rpc-metrics.js";
 import { wallClockFrom } from "./rpc/state-message.js";
 import { createRequestValidator } from "./policy/validate.js";
 import type { CognitiveController } from "./core/controller.js";
@@ -71,8 +74,17 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   const tracker = new InFlightTracker();
   const drain = { draining: false };
   const validate = createRequestValidator((key) => configNumber(config, key));
-  const guarded = { policies: [drainGuard(drain)], tracker, onError: logError, validate };
+  const metrics = new Metrics();
+  const rpcMetrics = createRpcMetrics(metrics);
+  const guarded = {
+    policies: [drainGuard(drain)],
+    tracker,
+    onError: logError,
+    validate,
+    metrics: rpcMetrics,
+  };
   const controller = overrides.controller ?? controllerFromConfig(config);
+  registerEngineMetrics(metrics, controller);
   const wall = wallClockFrom(monotonicClock);
   let serving = false;
   const supervisor = superviseEmergency(controller, (active) => {
@@ -94,7 +106,14 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   const services = [
     mount(EngineService, applyPolicies(EngineService, engine, guarded)),
     mount(AdminService, applyPolicies(AdminService, admin, guarded)),
-    mount(Health, applyPolicies(Health, createHealthService(health), { policies: [], onError: logError })),
+    mount(
+      Health,
+      applyPolicies(Health, createHealthService(health), {
+        policies: [],
+        onError: logError,
+        metrics: rpcMetrics,
+      }),
+    ),
   ];
   const { server } = config;
   let grpc: GrpcListener | undefined;
@@ -112,6 +131,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       port: server.httpPort,
       services,
       maxMessageBytes: server.maxMessageBytes,
+      metrics: () => metrics.exposition(),
       probes: {
         live: () => true,
         ready: () => {

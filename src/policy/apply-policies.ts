@@ -5,8 +5,11 @@
  * E700 with nothing leaked). The transports then only translate ConnectErrors to the wire.
  */
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, type ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { MlsdmError } from "../telemetry/errors/index.js";
+import { grpcStatusName } from "../telemetry/errors/catalogue.js";
+import type { RpcMetrics } from "../telemetry/metrics/rpc-metrics.js";
+import { LISTENER } from "./call-context.js";
 import type { InFlightTracker } from "./in-flight.js";
 import type { Policy } from "./policy.js";
 
@@ -18,6 +21,8 @@ export interface PolicyChainOptions {
   readonly tracker?: InFlightTracker;
   /** Validates the request against the contract after the policies, before the handler. */
   readonly validate?: (method: DescMethod, request: unknown) => void;
+  /** RPC metrics: every call is counted by method, code and listener. */
+  readonly metrics?: RpcMetrics;
   /** Called with every error that leaves a handler, before it is sent (for logs). */
   readonly onError?: (error: MlsdmError, context: HandlerContext) => void;
 }
@@ -31,22 +36,51 @@ async function runPolicies(policies: readonly Policy[], context: HandlerContext)
   }
 }
 
-function normalise(error: unknown, context: HandlerContext, options: PolicyChainOptions): never {
+function normalise(error: unknown, context: HandlerContext, options: PolicyChainOptions): ConnectError {
   const mlsdm = MlsdmError.from(error);
   options.onError?.(mlsdm, context);
-  throw mlsdm.toConnectError({ requestId: context.requestHeader.get("x-request-id") ?? undefined });
+  return mlsdm.toConnectError({ requestId: context.requestHeader.get("x-request-id") ?? undefined });
+}
+
+/**
+ * Starts the metrics for one call; the returned function records its end with a status
+ * (once: later calls are ignored, so `finally` can record a cancelled stream).
+ */
+function observe(method: DescMethod, context: HandlerContext, metrics: RpcMetrics | undefined) {
+  if (!metrics) return (_code: Code | undefined): void => undefined;
+  const path = `/${method.parent.typeName}/${method.name}`;
+  const listener = context.values.get(LISTENER);
+  const started = performance.now();
+  metrics.started(path, listener);
+  let done = false;
+  return (code: Code | undefined): void => {
+    if (done) return;
+    done = true;
+    metrics.finished(
+      path,
+      listener,
+      code === undefined ? "OK" : grpcStatusName(code),
+      (performance.now() - started) / 1000,
+    );
+  };
 }
 
 function wrapUnary(method: DescMethod, handler: AnyHandler, options: PolicyChainOptions): AnyHandler {
   return async (request, context) => {
     const done = options.tracker?.start();
+    const finish = observe(method, context, options.metrics);
     try {
       await runPolicies(options.policies, context);
       options.validate?.(method, request);
-      return await handler(request, context);
+      const response = await handler(request, context);
+      finish(undefined);
+      return response;
     } catch (error) {
-      return normalise(error, context, options);
+      const connectError = normalise(error, context, options);
+      finish(connectError.code);
+      throw connectError;
     } finally {
+      finish(Code.Canceled); // a stream the client abandoned; no-op after a result
       done?.();
     }
   };
@@ -59,13 +93,18 @@ function wrapServerStreaming(
 ): AnyHandler {
   return async function* (request, context) {
     const done = options.tracker?.start();
+    const finish = observe(method, context, options.metrics);
     try {
       await runPolicies(options.policies, context);
       options.validate?.(method, request);
       yield* handler(request, context) as AsyncIterable<unknown>;
+      finish(undefined);
     } catch (error) {
-      normalise(error, context, options);
+      const connectError = normalise(error, context, options);
+      finish(connectError.code);
+      throw connectError;
     } finally {
+      finish(Code.Canceled); // a stream the client abandoned; no-op after a result
       done?.();
     }
   };

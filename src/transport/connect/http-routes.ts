@@ -45,12 +45,28 @@ function sendRpcError(request: NodeServerRequest, response: NodeServerResponse, 
   sendJson(response, codeToHttpStatus(error.code), errorToJson(error, undefined));
 }
 
-/** The fallback handler: probes, then "no such method" for anything else. */
-export function httpRoutes(probes: ProbeState) {
+/** The fallback handler: probes and metrics, then "no such method" for anything else. */
+export function httpRoutes(
+  probes: ProbeState,
+  metrics?: () => Promise<{ contentType: string; text: string }>,
+) {
   return (request: NodeServerRequest, response: NodeServerResponse): void => {
     request.resume();
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     const method = request.method ?? "GET";
+    if (path === "/metrics" && method === "GET" && metrics) {
+      metrics().then(
+        ({ contentType, text }) => {
+          response.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+          response.end(text);
+        },
+        () => {
+          response.writeHead(500, { "content-type": "text/plain" });
+          response.end("metrics collection failed\n");
+        },
+      );
+      return;
+    }
     if ((path === "/healthz" || path === "/readyz") && (method === "GET" || method === "HEAD")) {
       if (path === "/healthz") {
         const live = probes.live();

@@ -4,6 +4,7 @@
  * `/readyz`. It mounts the same service implementations as the grpc-js listener.
  */
 import { createContextValues } from "@connectrpc/connect";
+import { LISTENER } from "../../policy/call-context.js";
 import type { MountedService } from "../grpc/server.js";
 import { startDualProtocolServer } from "./dual-protocol-server.js";
 import { httpRoutes, type ProbeState } from "./http-routes.js";
@@ -17,6 +18,8 @@ export interface ConnectListenerOptions {
   readonly services: readonly MountedService[];
   readonly maxMessageBytes: number;
   readonly probes: ProbeState;
+  /** Prometheus exposition for `GET /metrics`. */
+  readonly metrics?: () => Promise<{ contentType: string; text: string }>;
 }
 
 /** A started Connect listener. */
@@ -33,13 +36,13 @@ export async function startConnectListener(options: ConnectListenerOptions): Pro
     routes(router) {
       for (const { service, impl } of options.services) router.service(service, impl);
     },
-    fallback: httpRoutes(options.probes),
+    fallback: httpRoutes(options.probes, options.metrics),
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes * 4,
     // curl and plain HTTP clients do not send Connect-Protocol-Version; accept them.
     requireConnectProtocolHeader: false,
     shutdownSignal: shutdown.signal,
-    contextValues: () => createContextValues(),
+    contextValues: () => createContextValues().set(LISTENER, "connect"),
     transformResponse: fixMalformedRequestStatus,
   });
   const server = await startDualProtocolServer(options.host, options.port, handler);

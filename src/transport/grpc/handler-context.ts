@@ -5,6 +5,7 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createContextValues, createHandlerContext, encodeBinaryHeader } from "@connectrpc/connect";
+import { LISTENER } from "../../policy/call-context.js";
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 
 /** The grpc-js call shapes the contract uses (unary and server streaming). */
@@ -44,6 +45,6 @@ export function handlerContextFor(method: DescMethod, call: ServerSurfaceCall, s
     shutdownSignal,
     requestSignal: requestAbort.signal,
     requestHeader: metadataToHeaders(call.metadata),
-    contextValues: createContextValues(),
+    contextValues: createContextValues().set(LISTENER, "grpc"),
   });
 }

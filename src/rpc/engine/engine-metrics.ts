@@ -1,0 +1,51 @@
+/**
+ * The cognitive state as Prometheus gauges, read from the controller at scrape time (no work
+ * on the request path): moral threshold and EMA, rhythm phase, PELM fill, synaptic norms,
+ * emergency state and recovery attempts (OBS-006, REL-001).
+ */
+import type { CognitiveController } from "../../core/controller.js";
+import type { Metrics } from "../../telemetry/metrics/registry.js";
+
+/** Registers the engine gauges over `controller`. */
+export function registerEngineMetrics(metrics: Metrics, controller: CognitiveController): void {
+  const state = () => controller.state();
+  const gauges: [string, string, () => number][] = [
+    [
+      "mlsdm_moral_threshold",
+      "Current adaptive moral threshold, 0.30 to 0.90.",
+      () => state().moralThreshold,
+    ],
+    [
+      "mlsdm_moral_ema",
+      "Exponential moving average of the moral accept rate, 0 to 1.",
+      () => state().moralEma,
+    ],
+    [
+      "mlsdm_rhythm_phase",
+      "Cognitive rhythm phase: 0 wake, 1 sleep.",
+      () => (state().phase === "wake" ? 0 : 1),
+    ],
+    ["mlsdm_cognitive_steps", "Events the controller has processed (its step counter).", () => state().step],
+    ["mlsdm_memory_items", "Entries stored in PELM.", () => state().pelmUsed],
+    ["mlsdm_memory_capacity", "PELM capacity, entries.", () => state().pelmCapacity],
+    [
+      "mlsdm_memory_store_bytes",
+      "Bytes of the cognitive store (fixed at start).",
+      () => controller.memoryUsageBytes(),
+    ],
+    ["mlsdm_synaptic_norm_l1", "Euclidean norm of synaptic level L1.", () => state().norms.l1],
+    ["mlsdm_synaptic_norm_l2", "Euclidean norm of synaptic level L2.", () => state().norms.l2],
+    ["mlsdm_synaptic_norm_l3", "Euclidean norm of synaptic level L3.", () => state().norms.l3],
+    [
+      "mlsdm_emergency_shutdown_active",
+      "1 while the emergency brake is engaged, else 0.",
+      () => (state().emergency.active ? 1 : 0),
+    ],
+    [
+      "mlsdm_emergency_recovery_attempts",
+      "Automatic recoveries used since the last healthy period.",
+      () => state().emergency.recoveryAttempts,
+    ],
+  ];
+  for (const [name, help, read] of gauges) metrics.sampledGauge({ name, help }, read);
+}
