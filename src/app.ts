@@ -77,6 +77,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   const metrics = new Metrics();
   const rpcMetrics = createRpcMetrics(metrics);
   const guarded = {
+    accessLog: true,
     policies: [drainGuard(drain)],
     tracker,
     onError: logError,

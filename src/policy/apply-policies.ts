@@ -9,6 +9,13 @@ import { Code, type ConnectError, type HandlerContext, type ServiceImpl } from "
 import { MlsdmError } from "../telemetry/errors/index.js";
 import { grpcStatusName } from "../telemetry/errors/catalogue.js";
 import type { RpcMetrics } from "../telemetry/metrics/rpc-metrics.js";
+import { logger } from "../telemetry/logger.js";
+import {
+  enterRequestContext,
+  resolveRequestId,
+  withRequestContext,
+  type RequestContext,
+} from "../telemetry/request-context.js";
 import { LISTENER } from "./call-context.js";
 import type { InFlightTracker } from "./in-flight.js";
 import type { Policy } from "./policy.js";
@@ -23,6 +30,8 @@ export interface PolicyChainOptions {
   readonly validate?: (method: DescMethod, request: unknown) => void;
   /** RPC metrics: every call is counted by method, code and listener. */
   readonly metrics?: RpcMetrics;
+  /** Write one access log line per call (info level). */
+  readonly accessLog?: boolean;
   /** Called with every error that leaves a handler, before it is sent (for logs). */
   readonly onError?: (error: MlsdmError, context: HandlerContext) => void;
 }
@@ -36,53 +45,78 @@ async function runPolicies(policies: readonly Policy[], context: HandlerContext)
   }
 }
 
-function normalise(error: unknown, context: HandlerContext, options: PolicyChainOptions): ConnectError {
+function normalise(
+  error: unknown,
+  context: HandlerContext,
+  options: PolicyChainOptions,
+  requestId: string,
+): ConnectError {
   const mlsdm = MlsdmError.from(error);
   options.onError?.(mlsdm, context);
-  return mlsdm.toConnectError({ requestId: context.requestHeader.get("x-request-id") ?? undefined });
+  return mlsdm.toConnectError({ requestId });
+}
+
+/** One call's bookkeeping: request id, metrics and the access log line. */
+interface CallRecord {
+  readonly request: RequestContext;
+  /** Records the end of the call with its status (once; later calls are ignored). */
+  finish(code: Code | undefined): void;
 }
 
 /**
- * Starts the metrics for one call; the returned function records its end with a status
- * (once: later calls are ignored, so `finally` can record a cancelled stream).
+ * Starts a call: resolves its request id (echoed in the `x-request-id` response header),
+ * counts it in the RPC metrics, and on `finish` writes one access log line.
  */
-function observe(method: DescMethod, context: HandlerContext, metrics: RpcMetrics | undefined) {
-  if (!metrics) return (_code: Code | undefined): void => undefined;
+function startCall(method: DescMethod, context: HandlerContext, options: PolicyChainOptions): CallRecord {
   const path = `/${method.parent.typeName}/${method.name}`;
+  const request = { requestId: resolveRequestId(context.requestHeader.get("x-request-id")), method: path };
+  context.responseHeader.set("x-request-id", request.requestId);
   const listener = context.values.get(LISTENER);
   const started = performance.now();
-  metrics.started(path, listener);
+  options.metrics?.started(path, listener);
   let done = false;
-  return (code: Code | undefined): void => {
-    if (done) return;
-    done = true;
-    metrics.finished(
-      path,
-      listener,
-      code === undefined ? "OK" : grpcStatusName(code),
-      (performance.now() - started) / 1000,
-    );
+  return {
+    request,
+    finish(code) {
+      if (done) return;
+      done = true;
+      const status = code === undefined ? "OK" : grpcStatusName(code);
+      const seconds = (performance.now() - started) / 1000;
+      options.metrics?.finished(path, listener, status, seconds);
+      if (options.accessLog) {
+        logger.info("rpc", {
+          event: "rpc",
+          request_id: request.requestId,
+          method: path,
+          listener,
+          protocol: context.protocolName,
+          code: status,
+          duration_ms: Math.round(seconds * 1e6) / 1e3,
+        });
+      }
+    },
   };
 }
 
 function wrapUnary(method: DescMethod, handler: AnyHandler, options: PolicyChainOptions): AnyHandler {
   return async (request, context) => {
     const done = options.tracker?.start();
-    const finish = observe(method, context, options.metrics);
-    try {
-      await runPolicies(options.policies, context);
-      options.validate?.(method, request);
-      const response = await handler(request, context);
-      finish(undefined);
-      return response;
-    } catch (error) {
-      const connectError = normalise(error, context, options);
-      finish(connectError.code);
-      throw connectError;
-    } finally {
-      finish(Code.Canceled); // a stream the client abandoned; no-op after a result
-      done?.();
-    }
+    const call = startCall(method, context, options);
+    return withRequestContext(call.request, async () => {
+      try {
+        await runPolicies(options.policies, context);
+        options.validate?.(method, request);
+        const response = await handler(request, context);
+        call.finish(undefined);
+        return response;
+      } catch (error) {
+        const connectError = normalise(error, context, options, call.request.requestId);
+        call.finish(connectError.code);
+        throw connectError;
+      } finally {
+        done?.();
+      }
+    });
   };
 }
 
@@ -93,18 +127,22 @@ function wrapServerStreaming(
 ): AnyHandler {
   return async function* (request, context) {
     const done = options.tracker?.start();
-    const finish = observe(method, context, options.metrics);
+    const call = startCall(method, context, options);
+    enterRequestContext(call.request);
     try {
       await runPolicies(options.policies, context);
       options.validate?.(method, request);
-      yield* handler(request, context) as AsyncIterable<unknown>;
-      finish(undefined);
+      for await (const message of handler(request, context) as AsyncIterable<unknown>) {
+        yield message;
+        enterRequestContext(call.request); // generators resume in their caller's context
+      }
+      call.finish(undefined);
     } catch (error) {
-      const connectError = normalise(error, context, options);
-      finish(connectError.code);
+      const connectError = normalise(error, context, options, call.request.requestId);
+      call.finish(connectError.code);
       throw connectError;
     } finally {
-      finish(Code.Canceled); // a stream the client abandoned; no-op after a result
+      call.finish(Code.Canceled); // a stream the client abandoned; no-op after a result
       done?.();
     }
   };

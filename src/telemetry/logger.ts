@@ -6,6 +6,7 @@
  * PII scrubbing as winston formats here, so every caller keeps using `logger`.
  */
 import winston from "winston";
+import { currentRequest } from "./request-context.js";
 
 /** Log levels accepted by configuration, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -17,8 +18,22 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** Name and version stamped on every line. */
 export const SERVICE_NAME = "mlsdm";
 
+/** Adds the current request's id and method to every line logged inside a call. */
+const requestFields = winston.format((info) => {
+  const request = currentRequest();
+  if (request) {
+    info.request_id ??= request.requestId;
+    info.method ??= request.method;
+  }
+  return info;
+});
+
 function formatFor(format: LogFormat): winston.Logform.Format {
-  const base = winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }));
+  const base = winston.format.combine(
+    requestFields(),
+    winston.format.timestamp(),
+    winston.format.errors({ stack: false }),
+  );
   if (format === "pretty") {
     return winston.format.combine(
       base,
