@@ -3,6 +3,7 @@
  * calls made, per method, code and listener; histograms hold the calls; engine gauges match
  * GetState.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../src/app.js";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
@@ -73,5 +74,16 @@ describe("Prometheus metrics", () => {
     expect(m.get("mlsdm_emergency_shutdown_active")).toBe(0);
     expect(m.get("mlsdm_rhythm_phase")).toBe(0);
     expect([...m.keys()].some((k) => k.startsWith("mlsdm_nodejs_eventloop_lag"))).toBe(true);
+  });
+
+  it("docs/observability.md lists every MLSDM metric the server exports", async () => {
+    const doc = readFileSync(new URL("../../docs/observability.md", import.meta.url), "utf8");
+    const families = new Set(
+      [...(await scrape()).keys()]
+        .map((k) => k.split("{")[0]!.replace(/_(bucket|sum|count)$/, ""))
+        .filter((name) => !name.startsWith("mlsdm_process_") && !name.startsWith("mlsdm_nodejs_")),
+    );
+    const missing = [...families].filter((name) => !doc.includes(name.replace(/_l[23]$/, "")));
+    expect(missing).toEqual([]);
   });
 });
