@@ -76,23 +76,37 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   const validate = createRequestValidator((key) => configNumber(config, key));
   const metrics = new Metrics();
   const rpcMetrics = createRpcMetrics(metrics);
+  const errorsTotal = metrics.counter({
+    name: "mlsdm_errors_total",
+    help: "Errors sent to clients, by catalogue code (E###).",
+    labels: ["code"],
+  });
+  const onError = (error: MlsdmError, context: HandlerContext): void => {
+    errorsTotal({ code: error.entry.code });
+    logError(error, context);
+  };
   const guarded = {
     accessLog: true,
     policies: [drainGuard(drain)],
     tracker,
-    onError: logError,
+    onError,
     validate,
     metrics: rpcMetrics,
   };
   const controller = overrides.controller ?? controllerFromConfig(config);
-  registerEngineMetrics(metrics, controller);
+  const engineMetrics = registerEngineMetrics(metrics, controller);
   const wall = wallClockFrom(monotonicClock);
   let serving = false;
   const supervisor = superviseEmergency(controller, (active) => {
     if (serving)
       health.set(EngineService.typeName, active ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
   });
-  const engine = overrides.engine ?? createEngineService(controller, wall, supervisor.check);
+  const engine =
+    overrides.engine ??
+    createEngineService(controller, wall, (outcome) => {
+      engineMetrics.recordEvent(outcome);
+      supervisor.check();
+    });
   const admin =
     overrides.admin ??
     createAdminService({
@@ -111,7 +125,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       Health,
       applyPolicies(Health, createHealthService(health), {
         policies: [],
-        onError: logError,
+        onError,
         metrics: rpcMetrics,
       }),
     ),

@@ -63,6 +63,11 @@ describe("Prometheus metrics", () => {
       ),
     ).toBe(4);
     expect(m.get(`mlsdm_rpc_in_flight{listener="grpc"}`)).toBe(0);
+    // Business counters: 3 accepted events; 2 validation errors (E101 dimension, E102 range).
+    expect(m.get(`mlsdm_events_processed_total{outcome="accepted"}`)).toBe(3);
+    expect(m.get(`mlsdm_moral_filter_decisions_total{decision="accept"}`)).toBe(3);
+    expect(m.get(`mlsdm_errors_total{code="E101"}`)).toBe(1);
+    expect(m.get(`mlsdm_errors_total{code="E102"}`)).toBe(1);
   });
 
   it("engine gauges match GetState; default Node metrics are there", async () => {

@@ -3,11 +3,16 @@
  * on the request path): moral threshold and EMA, rhythm phase, PELM fill, synaptic norms,
  * emergency state and recovery attempts (OBS-006, REL-001).
  */
-import type { CognitiveController } from "../../core/controller.js";
+import type { CognitiveController, EventOutcome } from "../../core/controller.js";
 import type { Metrics } from "../../telemetry/metrics/registry.js";
 
-/** Registers the engine gauges over `controller`. */
-export function registerEngineMetrics(metrics: Metrics, controller: CognitiveController): void {
+/** Counts per event, recorded by the Engine service after each ProcessEvent. */
+export interface EngineEventMetrics {
+  recordEvent(outcome: EventOutcome): void;
+}
+
+/** Registers the engine gauges over `controller` and returns the per-event counters. */
+export function registerEngineMetrics(metrics: Metrics, controller: CognitiveController): EngineEventMetrics {
   const state = () => controller.state();
   const gauges: [string, string, () => number][] = [
     [
@@ -48,4 +53,26 @@ export function registerEngineMetrics(metrics: Metrics, controller: CognitiveCon
     ],
   ];
   for (const [name, help, read] of gauges) metrics.sampledGauge({ name, help }, read);
+  const events = metrics.counter({
+    name: "mlsdm_events_processed_total",
+    help: "ProcessEvent outcomes: accepted, or the rejection reason.",
+    labels: ["outcome"],
+  });
+  const decisions = metrics.counter({
+    name: "mlsdm_moral_filter_decisions_total",
+    help: "Moral filter decisions on events that reached it (accept or reject).",
+    labels: ["decision"],
+  });
+  return {
+    recordEvent(outcome) {
+      events({ outcome: outcome.accepted ? "accepted" : (outcome.rejection ?? "unknown") }, 1);
+      if (
+        outcome.accepted ||
+        outcome.rejection === "moral" ||
+        outcome.rejection === "processing_time_exceeded"
+      ) {
+        decisions({ decision: outcome.rejection === "moral" ? "reject" : "accept" }, 1);
+      }
+    },
+  };
 }

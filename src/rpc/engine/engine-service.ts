@@ -6,7 +6,7 @@
  * handlers only convert and call the synchronous controller: no state change spans an await.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { CognitiveController } from "../../core/controller.js";
+import type { CognitiveController, EventOutcome } from "../../core/controller.js";
 import { PelmValidationError } from "../../core/pelm.js";
 import { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
@@ -38,7 +38,7 @@ export const DEFAULT_TOP_K = 5;
 export function createEngineService(
   controller: CognitiveController,
   wall: WallClock,
-  afterEvent: () => void = () => undefined,
+  afterEvent: (outcome: EventOutcome) => void = () => undefined,
 ): ServiceImpl<typeof EngineService> {
   return {
     ...notImplementedService(EngineService),
@@ -46,7 +46,7 @@ export function createEngineService(
       const outcome = refused(() =>
         controller.processEvent(Float32Array.from(request.vector), request.moralValue),
       );
-      afterEvent();
+      afterEvent(outcome);
       return {
         state: stateMessage(outcome.state, wall),
         accepted: outcome.accepted,
