@@ -28,7 +28,7 @@ function markdownFiles(dir: string): string[] {
 describe("README", () => {
   it("has exactly one command to run the service and one to run the tests", () => {
     expect(commandUnder("Run it")).toBe("npm ci && npm start");
-    expect(commandUnder("Test it")).toBe("npm ci && npm test");
+    expect(commandUnder("Test it")).toBe("bash .ci/system-packages && npm ci && npm test");
   });
 
   it("is what CI runs: .ci/run contains the README test command verbatim", () => {
