@@ -51,6 +51,10 @@ export interface EmergencyView {
   /** Automatic recoveries used since the last healthy period or operator reset. */
   readonly recoveryAttempts: number;
   readonly maxRecoveryAttempts: number;
+  /** Emergencies engaged since this process started (not snapshotted: a process counter). */
+  readonly totalShutdowns: number;
+  /** Automatic recoveries since this process started. */
+  readonly totalAutoRecoveries: number;
   /** Clock time the current (or last) emergency began, or undefined if there was none. */
   readonly enteredAtMs: number | undefined;
   /** Earliest clock time an automatic recovery may happen; undefined when none will. */
@@ -71,6 +75,8 @@ export class EmergencyBrake {
   private leftAt: number | undefined;
   private stepsInEmergency = 0;
   private attempts = 0;
+  private shutdowns = 0;
+  private autoRecoveries = 0;
 
   constructor(readonly options: RecoveryOptions = RECOVERY_DEFAULTS) {}
 
@@ -88,6 +94,7 @@ export class EmergencyBrake {
     this.reasonMessage = message;
     this.enteredAt = now;
     this.stepsInEmergency = 0;
+    this.shutdowns += 1;
   }
 
   /** Counts one refused call or supervisor tick towards the step cooldown. */
@@ -124,6 +131,7 @@ export class EmergencyBrake {
       return { recovered: false, why: "memory still above the safety margin", exhausted: false };
     }
     this.attempts += 1;
+    this.autoRecoveries += 1;
     this.release(now);
     return { recovered: true };
   }
@@ -155,6 +163,8 @@ export class EmergencyBrake {
       message: active ? this.reasonMessage : "",
       recoveryAttempts: this.attempts,
       maxRecoveryAttempts: this.options.maxAttempts,
+      totalShutdowns: this.shutdowns,
+      totalAutoRecoveries: this.autoRecoveries,
       enteredAtMs: this.enteredAt,
       nextRecoveryAtMs,
     };

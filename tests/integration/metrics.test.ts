@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../src/app.js";
+import { AdminService } from "../../src/gen/mlsdm/v1/admin_pb.js";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { connectClient, grpcClient, grpcUnary } from "./support/clients.js";
 import { startTestServer } from "./support/server.js";
@@ -79,6 +80,20 @@ describe("Prometheus metrics", () => {
     expect(m.get("mlsdm_emergency_shutdown_active")).toBe(0);
     expect(m.get("mlsdm_rhythm_phase")).toBe(0);
     expect([...m.keys()].some((k) => k.startsWith("mlsdm_nodejs_eventloop_lag"))).toBe(true);
+  });
+
+  it("counts emergency shutdowns", async () => {
+    const admin = connectClient(AdminService, app.httpPort, "connect");
+    expect((await scrape()).get("mlsdm_emergency_shutdowns_total")).toBe(0);
+    await admin.triggerEmergencyShutdown({ reason: "metrics test" });
+    const during = await scrape();
+    expect(during.get("mlsdm_emergency_shutdowns_total")).toBe(1);
+    expect(during.get("mlsdm_emergency_shutdown_active")).toBe(1);
+    await admin.resetEmergency({ reason: "metrics test over" });
+    const after = await scrape();
+    expect(after.get("mlsdm_emergency_shutdowns_total")).toBe(1);
+    expect(after.get("mlsdm_emergency_shutdown_active")).toBe(0);
+    expect(after.get("mlsdm_auto_recovery_total")).toBe(0);
   });
 
   it("docs/observability.md lists every MLSDM metric the server exports", async () => {

@@ -22,6 +22,16 @@ describe("metric registration helper", () => {
     }).toThrow(/exceeds 3 distinct values/);
   });
 
+  it("a sampled counter follows a monotonic source at scrape time", async () => {
+    const metrics = new Metrics(false);
+    let total = 0;
+    metrics.sampledCounter({ name: "mlsdm_sampled_total", help: "x" }, () => total);
+    total = 2;
+    expect((await metrics.exposition()).text).toContain("mlsdm_sampled_total 2");
+    total = 5;
+    expect((await metrics.exposition()).text).toContain("mlsdm_sampled_total 5");
+  });
+
   it("exposes what was recorded", async () => {
     const metrics = new Metrics(false);
     metrics.counter({ name: "mlsdm_things_total", help: "x", labels: ["kind"] })({ kind: "a" }, 2);

@@ -53,6 +53,20 @@ export function registerEngineMetrics(metrics: Metrics, controller: CognitiveCon
     ],
   ];
   for (const [name, help, read] of gauges) metrics.sampledGauge({ name, help }, read);
+  metrics.sampledCounter(
+    {
+      name: "mlsdm_emergency_shutdowns_total",
+      help: "Emergency shutdowns engaged since the process started.",
+    },
+    () => state().emergency.totalShutdowns,
+  );
+  metrics.sampledCounter(
+    {
+      name: "mlsdm_auto_recovery_total",
+      help: "Automatic recoveries from emergency shutdown since the process started.",
+    },
+    () => state().emergency.totalAutoRecoveries,
+  );
   const events = metrics.counter({
     name: "mlsdm_events_processed_total",
     help: "ProcessEvent outcomes: accepted, or the rejection reason.",

@@ -125,6 +125,25 @@ export class Metrics {
     });
   }
 
+  /**
+   * A counter whose total is read at scrape time from a monotonic source (`read` must never
+   * decrease): the metric is increased by the difference since the last scrape.
+   */
+  sampledCounter(options: MetricOptions<never>, read: () => number): void {
+    this.guard(options);
+    let last = 0;
+    new client.Counter({
+      name: options.name,
+      help: options.help,
+      registers: [this.registry],
+      collect() {
+        const now = read();
+        if (now > last) this.inc(now - last);
+        last = now;
+      },
+    });
+  }
+
   /** The exposition text and its content type. */
   async exposition(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
