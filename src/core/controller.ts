@@ -18,6 +18,7 @@
  * The store's own size is fixed at construction and checked against its bound there [W5].
  */
 import { BinaryReader, BinaryWriter, SnapshotFormatError } from "./binary.js";
+import { ContextTexts } from "./context-texts.js";
 import {
   EmergencyBrake,
   RECOVERY_DEFAULTS,
@@ -94,7 +95,39 @@ export interface EventOutcome {
   readonly state: ControllerState;
 }
 
-const SNAPSHOT_VERSION = 1;
+/** Version 2 adds the text store (TEXT section) after the PELM; version 1 restores with no texts. */
+const SNAPSHOT_VERSION = 2;
+
+/** What Generate does in the sleep phase (config engine.sleepBehaviour). */
+export type SleepBehaviour = "short_answers" | "reject";
+
+/** The controller's answer to "may this generation run?", taken atomically before any await. */
+export type GenerationAdmission =
+  | {
+      readonly kind: "admitted";
+      /** Phase the request is served in (the phase before this call's rhythm step). */
+      readonly phase: Phase;
+      readonly moralThreshold: number;
+    }
+  | {
+      /** A governance rejection: a normal response with accepted = false. */
+      readonly kind: "rejected";
+      readonly stage: "pre_moral" | "rhythm";
+      readonly note: string;
+      readonly phase: Phase;
+      readonly moralThreshold: number;
+    }
+  | {
+      /** The engine is shut down: the call fails (UNAVAILABLE), nothing changed. */
+      readonly kind: "refused";
+      readonly reason: "emergency_shutdown" | "process_memory_exceeded";
+      readonly note: string;
+    };
+
+/** A stored memory found for a query, with the text stored beside it. */
+export interface ContextMatch extends PelmMatch {
+  readonly text: string;
+}
 
 function round4(value: number): number {
   return Math.round(value * 10_000) / 10_000;
@@ -106,6 +139,7 @@ export class CognitiveController {
   readonly rhythm: CognitiveRhythm;
   readonly synaptic: SynapticMemory;
   readonly pelm: Pelm;
+  readonly texts: ContextTexts;
   readonly limits: ControllerLimits;
   private readonly brake: EmergencyBrake;
   private readonly clock: Clock;
@@ -124,6 +158,7 @@ export class CognitiveController {
       rhythm: CognitiveRhythm;
       synaptic: SynapticMemory;
       pelm: Pelm;
+      texts: ContextTexts;
     }> = {},
   ) {
     this.clock = options.clock;
@@ -135,6 +170,7 @@ export class CognitiveController {
     this.synaptic =
       parts.synaptic ?? new SynapticMemory({ ...options.synaptic, dimension: options.dimension });
     this.pelm = parts.pelm ?? new Pelm({ dimension: options.dimension, capacity: options.pelmCapacity });
+    this.texts = parts.texts ?? new ContextTexts(this.pelm.capacity);
     this.brake = new EmergencyBrake({ ...RECOVERY_DEFAULTS, ...options.recovery });
     const storeBytes = this.memoryUsageBytes();
     if (storeBytes > this.limits.maxStoreBytes) {
@@ -239,9 +275,83 @@ export class CognitiveController {
     }
     this.overruns = 0;
     this.synaptic.update(vector);
-    this.pelm.entangleChecked(vector, norm, PHASE_VALUES.wake);
+    this.texts.set(this.pelm.entangleChecked(vector, norm, PHASE_VALUES.wake), "");
     this.rhythm.step();
     return this.outcome(true, undefined, "processed", startedAt, true);
+  }
+
+  /**
+   * The Generate pipeline's admission, one atomic step before any await: emergency and
+   * process-memory checks (refusal), then the rhythm gate and the moral filter. The rhythm
+   * steps on every admitted or rejected call (W2), and the moral filter adapts only on calls
+   * it judged (W3): a sleep-phase rejection leaves it alone.
+   */
+  admitGeneration(moralValue: number, sleepBehaviour: SleepBehaviour): GenerationAdmission {
+    const now = this.clock();
+    if (this.brake.active) {
+      this.brake.countStep();
+      if (!this.brake.tryRecover(now, this.memoryFraction()).recovered) {
+        return { kind: "refused", reason: "emergency_shutdown", note: "emergency shutdown" };
+      }
+    }
+    if (this.memory().rssBytes > this.limits.rssLimitBytes) {
+      this.brake.engage("process_memory_exceeded", "process memory above the configured limit", now);
+      return {
+        kind: "refused",
+        reason: "process_memory_exceeded",
+        note: "emergency shutdown: memory exceeded",
+      };
+    }
+    this.stepCounter += 1;
+    const phase = this.rhythm.phase;
+    if (phase === "sleep" && sleepBehaviour === "reject") {
+      const remaining = this.rhythm.stepsUntilWake();
+      this.rhythm.step();
+      return {
+        kind: "rejected",
+        stage: "rhythm",
+        note: `sleep phase: ${remaining} more call(s) until wake`,
+        phase,
+        moralThreshold: round4(this.moral.threshold),
+      };
+    }
+    const threshold = round4(this.moral.threshold);
+    const accepted = this.moral.evaluate(moralValue);
+    this.moral.adapt(accepted);
+    this.rhythm.step();
+    if (!accepted) {
+      return {
+        kind: "rejected",
+        stage: "pre_moral",
+        note: `moral value ${moralValue.toFixed(2)} below threshold ${threshold.toFixed(2)}`,
+        phase,
+        moralThreshold: threshold,
+      };
+    }
+    return { kind: "admitted", phase, moralThreshold: threshold };
+  }
+
+  /**
+   * Stores an accepted exchange: the prompt's vector in the synaptic memory and the PELM, and
+   * `text` beside it. Nothing is stored for an answer served in the sleep phase (the memory is
+   * consolidating) or when the brake engaged while the model was answering. Returns the slot
+   * written, or undefined.
+   */
+  recordExchange(vector: Float32Array, text: string, servedIn: Phase): number | undefined {
+    if (servedIn !== "wake" || this.brake.active) return undefined;
+    const norm = this.pelm.checkVector(vector);
+    this.synaptic.update(vector);
+    const slot = this.pelm.entangleChecked(vector, norm, PHASE_VALUES.wake);
+    this.texts.set(slot, text);
+    return slot;
+  }
+
+  /** Top-k of the memories stored by accepted calls (wake phase value), with their texts. */
+  retrieveStored(query: Float32Array, topK: number): ContextMatch[] {
+    if (topK <= 0) return [];
+    return this.pelm
+      .retrieve(query, PHASE_VALUES.wake, { tolerance: this.phaseTolerance, topK, includeVectors: false })
+      .map((match) => ({ ...match, text: this.texts.get(match.slot) }));
   }
 
   /** Top-k context for `query` at the current phase (read-only). */
@@ -305,13 +415,14 @@ export class CognitiveController {
     this.rhythm.snapshot(writer);
     this.synaptic.snapshot(writer);
     this.pelm.snapshot(writer);
+    this.texts.snapshot(writer);
     return writer.finish();
   }
 
   /** Rebuilds a controller from `snapshot()` bytes with the given options (dimension must match). */
   static restore(bytes: Uint8Array, options: ControllerOptions): CognitiveController {
     const reader = new BinaryReader(bytes);
-    reader.section("CTRL", [SNAPSHOT_VERSION]);
+    const version = reader.section("CTRL", [1, SNAPSHOT_VERSION]);
     const now = options.clock();
     const stepCounter = reader.u53();
     const overruns = reader.u32();
@@ -328,13 +439,14 @@ export class CognitiveController {
       synaptic: SynapticMemory.restore(reader, { ...options.synaptic, dimension: options.dimension }),
       pelm: Pelm.restore(reader),
     };
+    const texts = version >= 2 ? ContextTexts.restore(reader, parts.pelm.capacity) : undefined;
     if (!reader.done) throw new SnapshotFormatError("trailing bytes after the controller snapshot");
     if (parts.pelm.dimension !== options.dimension) {
       throw new SnapshotFormatError(
         `snapshot dimension ${parts.pelm.dimension} differs from the configured ${options.dimension}`,
       );
     }
-    const controller = new CognitiveController(options, parts);
+    const controller = new CognitiveController(options, texts ? { ...parts, texts } : parts);
     controller.stepCounter = stepCounter;
     controller.overruns = overruns;
     controller.brake.importState({
