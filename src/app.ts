@@ -22,6 +22,12 @@ import { createRpcMetrics } from "./telemetry/metrics/rpc-metrics.js";
 import { wallClockFrom } from "./rpc/state-message.js";
 import { createRequestValidator } from "./policy/validate.js";
 import type { CognitiveController } from "./core/controller.js";
+import { GenerationEngine } from "./core/engine/engine.js";
+import { registerGenerationMetrics } from "./rpc/engine/generation-metrics.js";
+import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./providers/from-config.js";
+import type { StatefulGateway } from "./providers/model-gateway.js";
+import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
+import { scrubPii } from "./telemetry/pii.js";
 import { configNumber, flattenConfig } from "./config/flatten.js";
 import { VERSION } from "./version.js";
 import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
@@ -35,6 +41,8 @@ export interface ServiceOverrides {
   readonly admin?: ServiceImpl<typeof AdminService>;
   /** A controller to serve instead of one built from the configuration. */
   readonly controller?: CognitiveController;
+  /** A model gateway to use instead of the configured providers (tests). */
+  readonly gateway?: StatefulGateway;
 }
 
 /** A running MLSDM server. */
@@ -101,12 +109,44 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     if (serving)
       health.set(EngineService.typeName, active ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
   });
+  const generationMetrics = registerGenerationMetrics(metrics);
+  const gateway = overrides.gateway ?? gatewayFromConfig(config, generationMetrics);
+  const embedder = embedderFromConfig(config);
+  if (config.embedding.backend !== "hashing")
+    await verifyEmbedderDimension(embedder, AbortSignal.timeout(15_000));
+  const generation = new GenerationEngine(
+    {
+      controller,
+      gateway,
+      embedder,
+      scorer: scorerFromConfig(config),
+      scrub: scrubPii,
+      clock: monotonicClock,
+    },
+    config.engine,
+  );
   const engine =
     overrides.engine ??
-    createEngineService(controller, wall, (outcome) => {
-      engineMetrics.recordEvent(outcome);
-      supervisor.check();
-    });
+    createEngineService(
+      controller,
+      wall,
+      {
+        engine: generation,
+        clock: monotonicClock,
+        emergencyRetryMs: () => {
+          const next = controller.state().emergency.nextRecoveryAtMs;
+          return next === undefined ? undefined : Math.max(0, next - monotonicClock());
+        },
+        onResult: (result) => {
+          generationMetrics.recordResult(result);
+        },
+        afterCall: supervisor.check,
+      },
+      (outcome) => {
+        engineMetrics.recordEvent(outcome);
+        supervisor.check();
+      },
+    );
   const admin =
     overrides.admin ??
     createAdminService({
@@ -117,6 +157,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       draining: () => drain.draining,
       configSummary: () => flattenConfig(maskSecrets(config)),
       onEmergencyChange: supervisor.check,
+      providers: () => gateway.status(),
     });
   const services = [
     mount(EngineService, applyPolicies(EngineService, engine, guarded)),

@@ -59,3 +59,8 @@ export function text(fallback: string): z.ZodDefault<z.ZodString> {
 export function secret(): z.ZodDefault<z.ZodString> {
   return z.string().default("");
 }
+
+/** A string leaf that may be empty (empty means "not set": a per-backend default applies). */
+export function optionalText(fallback = ""): z.ZodDefault<z.ZodString> {
+  return z.string().default(fallback);
+}

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { flag, integer, key, oneOf, text } from "./meta.js";
+import { embeddingSection, engineSection, llmSection, scorerSection } from "./schema-engine.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -187,6 +188,10 @@ export const configSchema = z.strictObject({
       }),
     })
     .prefault({}),
+  engine: engineSection,
+  llm: llmSection,
+  embedding: embeddingSection,
+  scorer: scorerSection,
   dataDir: key(text("./.data"), {
     env: "MLSDM_DATA_DIR",
     description: "Directory for local state (memory snapshots, SQLite), relative to the working directory.",

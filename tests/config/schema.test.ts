@@ -38,6 +38,33 @@ describe("configSchema defaults", () => {
         memorySafetyRatio: 0.8,
         maxAttempts: 3,
       },
+      engine: {
+        defaultMaxTokens: 512,
+        defaultMoralValue: 1,
+        defaultContextTopK: 5,
+        sleepBehaviour: "short_answers",
+        sleepMaxTokens: 150,
+        postMoralTolerance: 0.15,
+        contextTextMaxBytes: 1024,
+        aphasiaDetect: true,
+        aphasiaRepair: true,
+        aphasiaSeverityThreshold: 0.3,
+        streamWindowChars: 400,
+        streamCheckChars: 80,
+      },
+      llm: {
+        primary: { backend: "local_stub", model: "", baseUrl: "", apiKey: "", id: "" },
+        secondary: { backend: "none", model: "", baseUrl: "", apiKey: "", id: "" },
+        router: "single",
+        rules: "",
+        abTreatmentRatio: 0.1,
+        attemptTimeoutMs: 30_000,
+        maxRetries: 2,
+        breakerFailures: 5,
+        breakerHalfOpenSeconds: 30,
+      },
+      embedding: { backend: "hashing", model: "", baseUrl: "", apiKey: "" },
+      scorer: { backend: "lexicon", model: "", baseUrl: "", apiKey: "" },
       dataDir: "./.data",
       secureMode: false,
     };
@@ -49,6 +76,23 @@ describe("configSchema defaults", () => {
       grpcPort: 1,
       httpPort: 8080,
     });
+  });
+
+  it("refuses engine settings that cannot work, naming the key", () => {
+    for (const [env, keyName] of [
+      [{ MLSDM_LLM_PRIMARY_BACKEND: "openai" }, "llm.primary.apiKey"],
+      [{ MLSDM_LLM_ROUTER: "fallback" }, "llm.secondary.backend"],
+      [{ MLSDM_LLM_RULES: "code=tertiary" }, "llm.rules"],
+      [{ MLSDM_EMBEDDING_BACKEND: "openai" }, "embedding.apiKey"],
+      [{ MLSDM_SCORER_BACKEND: "moderation" }, "scorer.apiKey"],
+    ] as const) {
+      expect(configErrorOf(() => loadConfig({ env, isTty: false })).key).toBe(keyName);
+    }
+    const selfHosted = loadConfig({
+      env: { MLSDM_LLM_PRIMARY_BACKEND: "openai", MLSDM_LLM_PRIMARY_BASE_URL: "http://127.0.0.1:11434/v1" },
+      isTty: false,
+    });
+    expect(selfHosted.config.llm.primary.backend).toBe("openai");
   });
 
   it("rejects unknown keys at every level", () => {
@@ -86,6 +130,43 @@ describe("configEntries", () => {
       ["recovery.cooldownSteps", "MLSDM_RECOVERY_COOLDOWN_STEPS", "integer", 10],
       ["recovery.memorySafetyRatio", "MLSDM_RECOVERY_MEMORY_SAFETY_RATIO", "number", 0.8],
       ["recovery.maxAttempts", "MLSDM_RECOVERY_MAX_ATTEMPTS", "integer", 3],
+      ["engine.defaultMaxTokens", "MLSDM_ENGINE_DEFAULT_MAX_TOKENS", "integer", 512],
+      ["engine.defaultMoralValue", "MLSDM_ENGINE_DEFAULT_MORAL_VALUE", "number", 1],
+      ["engine.defaultContextTopK", "MLSDM_ENGINE_DEFAULT_CONTEXT_TOP_K", "integer", 5],
+      ["engine.sleepBehaviour", "MLSDM_ENGINE_SLEEP_BEHAVIOUR", "enum", "short_answers"],
+      ["engine.sleepMaxTokens", "MLSDM_ENGINE_SLEEP_MAX_TOKENS", "integer", 150],
+      ["engine.postMoralTolerance", "MLSDM_ENGINE_POST_MORAL_TOLERANCE", "number", 0.15],
+      ["engine.contextTextMaxBytes", "MLSDM_ENGINE_CONTEXT_TEXT_MAX_BYTES", "integer", 1024],
+      ["engine.aphasiaDetect", "MLSDM_ENGINE_APHASIA_DETECT", "boolean", true],
+      ["engine.aphasiaRepair", "MLSDM_ENGINE_APHASIA_REPAIR", "boolean", true],
+      ["engine.aphasiaSeverityThreshold", "MLSDM_ENGINE_APHASIA_SEVERITY_THRESHOLD", "number", 0.3],
+      ["engine.streamWindowChars", "MLSDM_ENGINE_STREAM_WINDOW_CHARS", "integer", 400],
+      ["engine.streamCheckChars", "MLSDM_ENGINE_STREAM_CHECK_CHARS", "integer", 80],
+      ["llm.primary.backend", "MLSDM_LLM_PRIMARY_BACKEND", "enum", "local_stub"],
+      ["llm.primary.model", "MLSDM_LLM_PRIMARY_MODEL", "string", ""],
+      ["llm.primary.baseUrl", "MLSDM_LLM_PRIMARY_BASE_URL", "string", ""],
+      ["llm.primary.apiKey", "MLSDM_LLM_PRIMARY_API_KEY", "string", ""],
+      ["llm.primary.id", "MLSDM_LLM_PRIMARY_ID", "string", ""],
+      ["llm.secondary.backend", "MLSDM_LLM_SECONDARY_BACKEND", "enum", "none"],
+      ["llm.secondary.model", "MLSDM_LLM_SECONDARY_MODEL", "string", ""],
+      ["llm.secondary.baseUrl", "MLSDM_LLM_SECONDARY_BASE_URL", "string", ""],
+      ["llm.secondary.apiKey", "MLSDM_LLM_SECONDARY_API_KEY", "string", ""],
+      ["llm.secondary.id", "MLSDM_LLM_SECONDARY_ID", "string", ""],
+      ["llm.router", "MLSDM_LLM_ROUTER", "enum", "single"],
+      ["llm.rules", "MLSDM_LLM_RULES", "string", ""],
+      ["llm.abTreatmentRatio", "MLSDM_LLM_AB_TREATMENT_RATIO", "number", 0.1],
+      ["llm.attemptTimeoutMs", "MLSDM_LLM_ATTEMPT_TIMEOUT_MS", "integer", 30000],
+      ["llm.maxRetries", "MLSDM_LLM_MAX_RETRIES", "integer", 2],
+      ["llm.breakerFailures", "MLSDM_LLM_BREAKER_FAILURES", "integer", 5],
+      ["llm.breakerHalfOpenSeconds", "MLSDM_LLM_BREAKER_HALF_OPEN_SECONDS", "integer", 30],
+      ["embedding.backend", "MLSDM_EMBEDDING_BACKEND", "enum", "hashing"],
+      ["embedding.model", "MLSDM_EMBEDDING_MODEL", "string", ""],
+      ["embedding.baseUrl", "MLSDM_EMBEDDING_BASE_URL", "string", ""],
+      ["embedding.apiKey", "MLSDM_EMBEDDING_API_KEY", "string", ""],
+      ["scorer.backend", "MLSDM_SCORER_BACKEND", "enum", "lexicon"],
+      ["scorer.model", "MLSDM_SCORER_MODEL", "string", ""],
+      ["scorer.baseUrl", "MLSDM_SCORER_BASE_URL", "string", ""],
+      ["scorer.apiKey", "MLSDM_SCORER_API_KEY", "string", ""],
       ["dataDir", "MLSDM_DATA_DIR", "string", "./.data"],
       ["secureMode", "MLSDM_SECURE_MODE", "boolean", false],
     ]);

@@ -38,14 +38,22 @@ describe("scrubPii", () => {
 
   it("never leaves a generated e-mail address in place, wherever it sits", () => {
     const email = fc
-      .tuple(fc.stringMatching(/^[a-z][a-z0-9.]{0,10}[a-z0-9]$/), fc.stringMatching(/^[a-z]{2,10}\.(com|org|io)$/))
+      .tuple(
+        fc.stringMatching(/^[a-z][a-z0-9.]{0,10}[a-z0-9]$/),
+        fc.stringMatching(/^[a-z]{2,10}\.(com|org|io)$/),
+      )
       .map(([user, domain]) => `${user}@${domain}`);
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), email, fc.string({ maxLength: 40 }), (before, address, after) => {
-        const out = scrubPii(`${before} ${address} ${after}`);
-        expect(out).not.toContain(address);
-        expect(out).toContain(PII_PLACEHOLDERS.email);
-      }),
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        email,
+        fc.string({ maxLength: 40 }),
+        (before, address, after) => {
+          const out = scrubPii(`${before} ${address} ${after}`);
+          expect(out).not.toContain(address);
+          expect(out).toContain(PII_PLACEHOLDERS.email);
+        },
+      ),
     );
   });
 

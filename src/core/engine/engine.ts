@@ -13,7 +13,12 @@
  * embedder or scorer are thrown as `ProviderFailure` (an error status for the caller), never
  * returned as text (W9); rejections are results with `accepted: false`.
  */
-import { analyzeAphasia, buildRepairPrompt, shouldRepair, type AphasiaAnalysis } from "../aphasia/detector.js";
+import {
+  analyzeAphasia,
+  buildRepairPrompt,
+  shouldRepair,
+  type AphasiaAnalysis,
+} from "../aphasia/detector.js";
 import type { ContextMatch } from "../controller.js";
 import type { Phase } from "../rhythm.js";
 import { DEFAULT_INTENT, type EngineDeps, type EngineOptions } from "./options.js";
@@ -200,7 +205,8 @@ export class GenerationEngine {
       });
     }
     const requested = request.maxTokens ?? this.options.defaultMaxTokens;
-    const maxTokens = admission.phase === "sleep" ? Math.min(requested, this.options.sleepMaxTokens) : requested;
+    const maxTokens =
+      admission.phase === "sleep" ? Math.min(requested, this.options.sleepMaxTokens) : requested;
     return {
       kind: "ready",
       prepared: {
@@ -226,15 +232,22 @@ export class GenerationEngine {
       p.rec.skip("aphasia", "aphasia detection disabled");
       return { text: draft, aphasia: undefined, after: undefined };
     }
-    return p.rec.run("aphasia", async (span) => {
+    return p.rec.run<AphasiaStageResult>("aphasia", async (span) => {
       const report = analyzeAphasia(draft);
       span.set("mlsdm.aphasia.severity", report.severity);
       const threshold = this.options.aphasiaSeverityThreshold;
-      const repair = shouldRepair(report, { repairEnabled: this.options.aphasiaRepair, severityThreshold: threshold });
+      const repair = shouldRepair(report, {
+        repairEnabled: this.options.aphasiaRepair,
+        severityThreshold: threshold,
+      });
       if (!repair) {
         return [
           { text: draft, aphasia: { ...report, repaired: false }, after: undefined },
-          { score: report.severity, threshold, detail: report.isAphasic ? "detected, below repair threshold" : "" },
+          {
+            score: report.severity,
+            threshold,
+            detail: report.isAphasic ? "detected, below repair threshold" : "",
+          },
         ];
       }
       const repaired = await this.repair(p, draft, budget);
@@ -248,7 +261,11 @@ export class GenerationEngine {
       const after = analyzeAphasia(repaired);
       return [
         { text: repaired, aphasia: { ...report, repaired: true }, after },
-        { score: report.severity, threshold, detail: `repaired; severity after ${after.severity.toFixed(2)}` },
+        {
+          score: report.severity,
+          threshold,
+          detail: `repaired; severity after ${after.severity.toFixed(2)}`,
+        },
       ];
     });
   }
@@ -387,6 +404,8 @@ function checkEmbedding(vector: Float32Array, dimension: number): void {
           ? "zero norm"
           : undefined;
   if (problem !== undefined) {
-    throw new ProviderFailure("invalid_response", `unusable embedding: ${problem}`, { providerId: "embedder" });
+    throw new ProviderFailure("invalid_response", `unusable embedding: ${problem}`, {
+      providerId: "embedder",
+    });
   }
 }

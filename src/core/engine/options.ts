@@ -28,7 +28,7 @@ export interface EngineOptions {
 /** The defaults of the `engine` configuration section. */
 export const ENGINE_DEFAULTS: EngineOptions = {
   defaultMaxTokens: 512,
-  defaultMoralValue: 0.5,
+  defaultMoralValue: 1,
   defaultContextTopK: 5,
   sleepBehaviour: "short_answers",
   sleepMaxTokens: 150,

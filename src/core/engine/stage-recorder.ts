@@ -30,7 +30,10 @@ export class StageRecorder {
    * Runs one stage inside its span and records its duration and report. `run` returns the
    * stage's value and its report; a thrown error records the stage as failed and propagates.
    */
-  async run<T>(stage: Stage, run: (span: StageSpan) => Promise<[T, StageReport]> | [T, StageReport]): Promise<T> {
+  async run<T>(
+    stage: Stage,
+    run: (span: StageSpan) => Promise<[T, StageReport]> | [T, StageReport],
+  ): Promise<T> {
     const started = this.clock();
     try {
       const [value, report] = await this.tracer.span(`mlsdm.stage.${stage}`, async (span) => {
@@ -60,7 +63,8 @@ export class StageRecorder {
 
   /** Marks a stage as skipped (unless it already ran). */
   skip(stage: Stage, detail: string): void {
-    if (!this.records.has(stage)) this.records.set(stage, { stage, outcome: "skipped", durationMs: 0, detail });
+    if (!this.records.has(stage))
+      this.records.set(stage, { stage, outcome: "skipped", durationMs: 0, detail });
   }
 
   /** Every stage in pipeline order; the ones that never ran are skipped with `why`. */

@@ -6,7 +6,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { CognitiveController } from "../../core/controller.js";
-import { AdminService, ServingStatus } from "../../gen/mlsdm/v1/admin_pb.js";
+import { AdminService, BreakerState, ServingStatus } from "../../gen/mlsdm/v1/admin_pb.js";
 import { logger } from "../../telemetry/logger.js";
 import { notImplementedService } from "../not-implemented.js";
 import { emergencyMessage, stateMessage, type WallClock } from "../state-message.js";
@@ -23,7 +23,15 @@ export interface AdminContext {
   readonly configSummary: () => Record<string, string>;
   /** Called after every change of the emergency state (health follows it). */
   readonly onEmergencyChange: () => void;
+  /** The model providers and their breakers, in routing order. */
+  readonly providers: () => readonly { id: string; breaker: "closed" | "open" | "half_open" }[];
 }
+
+const BREAKER_STATES = {
+  closed: BreakerState.CLOSED,
+  open: BreakerState.OPEN,
+  half_open: BreakerState.HALF_OPEN,
+} as const;
 
 function audit(action: string, fields: Record<string, unknown>): void {
   logger.info("admin action", { event: "admin_action", action, ...fields });
@@ -48,6 +56,7 @@ export function createAdminService(context: AdminContext): ServiceImpl<typeof Ad
         servingStatus,
         state: stateMessage(state, wall),
         config: context.configSummary(),
+        providers: context.providers().map((p) => ({ id: p.id, breaker: BREAKER_STATES[p.breaker] })),
       };
     },
     triggerEmergencyShutdown(request) {

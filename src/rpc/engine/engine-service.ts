@@ -1,6 +1,7 @@
 /**
- * EngineService over one cognitive controller: ProcessEvent, RetrieveContext and GetState.
- * Generate and GenerateStream come with the engine pipeline (not built yet: NOT_IMPLEMENTED).
+ * EngineService over one cognitive controller: ProcessEvent, RetrieveContext and GetState
+ * here; Generate and GenerateStream run the engine pipeline (`generation-handlers.ts`) over
+ * the same controller.
  *
  * Requests arrive validated against the contract (dimension, finiteness, ranges), so the
  * handlers only convert and call the synchronous controller: no state change spans an await.
@@ -8,9 +9,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CognitiveController, EventOutcome } from "../../core/controller.js";
 import { PelmValidationError } from "../../core/pelm.js";
-import { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
+import type { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
-import { notImplementedService } from "../not-implemented.js";
+import { generateHandler, generateStreamHandler, type GenerationContext } from "./generation-handlers.js";
 import { phaseMessage, rejectionMessage, stateMessage, type WallClock } from "../state-message.js";
 
 /** PELM's refusals (e.g. an all-zero vector) as the catalogue's INVALID_ARGUMENT errors. */
@@ -38,10 +39,12 @@ export const DEFAULT_TOP_K = 5;
 export function createEngineService(
   controller: CognitiveController,
   wall: WallClock,
+  generation: GenerationContext,
   afterEvent: (outcome: EventOutcome) => void = () => undefined,
 ): ServiceImpl<typeof EngineService> {
   return {
-    ...notImplementedService(EngineService),
+    generate: generateHandler(generation),
+    generateStream: generateStreamHandler(generation),
     processEvent(request) {
       const outcome = refused(() =>
         controller.processEvent(Float32Array.from(request.vector), request.moralValue),
@@ -72,6 +75,7 @@ export function createEngineService(
           phaseValue: match.phase,
           resonance: match.resonance,
           vector: match.vector ? Array.from(match.vector) : [],
+          text: controller.texts.get(match.slot),
         })),
       };
     },

@@ -351,7 +351,7 @@ const entries = {
   PROVIDER_ERROR: {
     code: "E605",
     family: "provider",
-    status: Code.Internal,
+    status: Code.FailedPrecondition,
     retryable: false,
     message: "The model provider refused the request; retrying will not help.",
     action: "Check the provider credentials, model name and request limits in the configuration.",

@@ -5,7 +5,8 @@ import { KeywordScorer, ScriptedGateway, budget, request, testController, testEn
 
 const FLUENT = "The answer is that the sky is blue because of Rayleigh scattering.";
 const TELEGRAPHIC = "Sky blue. Light scatter. Short waves. Much more.";
-const REPAIRED = "The sky is blue because the air scatters the short blue waves of sunlight more than the others.";
+const REPAIRED =
+  "The sky is blue because the air scatters the short blue waves of sunlight more than the others.";
 
 describe("GenerationEngine.generate", () => {
   it("runs every stage in order, returns the answer and stores the exchange", async () => {
@@ -21,7 +22,7 @@ describe("GenerationEngine.generate", () => {
     expect(controller.pelm.size).toBe(1);
     expect(result.storedSlot).toBe(0);
     expect(controller.texts.get(0)).toBe(`User: Why is the sky blue?\nAssistant: ${FLUENT}`);
-    expect((gateway as ScriptedGateway).calls).toHaveLength(1);
+    expect(gateway.calls).toHaveLength(1);
   });
 
   it("rejects at the moral pre-check without calling the model or touching memory", async () => {
@@ -30,8 +31,8 @@ describe("GenerationEngine.generate", () => {
     expect(result.decision.accepted).toBe(false);
     expect(result.decision.rejectedAt).toBe("pre_moral");
     expect(result.text).toBe("");
-    expect((gateway as ScriptedGateway).calls).toHaveLength(0);
-    expect((embedder as { calls: number }).calls).toBe(0);
+    expect(gateway.calls).toHaveLength(0);
+    expect(embedder.calls).toBe(0);
     expect(controller.pelm.size).toBe(0);
     expect(result.stages.find((s) => s.stage === "pre_moral")?.outcome).toBe("failed");
   });
@@ -42,7 +43,7 @@ describe("GenerationEngine.generate", () => {
     expect(result.decision.rejectedAt).toBe("pre_moral");
     expect(result.decision.moralValue).toBeCloseTo(0.1);
     expect(result.decision.promptContent?.categories).toEqual(["violence"]);
-    expect((gateway as ScriptedGateway).calls).toHaveLength(0);
+    expect(gateway.calls).toHaveLength(0);
   });
 
   it("rejects in the sleep phase when configured to, without adapting the moral filter (W3)", async () => {
@@ -92,7 +93,7 @@ describe("GenerationEngine.generate", () => {
     expect(first?.text).toContain("[EMAIL]");
     expect(first?.text).not.toContain("jane@example.com");
     expect(Buffer.byteLength(first?.text ?? "", "utf8")).toBeLessThanOrEqual(60);
-    const sent = (gateway as ScriptedGateway).calls[1]?.prompt ?? "";
+    const sent = gateway.calls[1]?.prompt ?? "";
     expect(sent).toContain("[Context 1, relevance");
     expect(sent).toContain(first?.text ?? "missing");
     expect(sent.endsWith("User: Why is the sky blue today?")).toBe(true);
@@ -204,7 +205,10 @@ describe("GenerationEngine.generate", () => {
   it("passes the route hints and the phase cap to the gateway", async () => {
     const gateway = new ScriptedGateway();
     const { engine } = testEngine({ gateway });
-    await engine.generate(request("Hello there", { userIntent: "code", userId: "u-1", maxTokens: 64 }), budget());
+    await engine.generate(
+      request("Hello there", { userIntent: "code", userId: "u-1", maxTokens: 64 }),
+      budget(),
+    );
     expect(gateway.calls[0]?.route).toEqual({ userIntent: "code", userId: "u-1" });
     expect(gateway.calls[0]?.maxTokens).toBe(64);
     await engine.generate(request("Hello there"), budget());

@@ -38,7 +38,8 @@ export class WordEmbedder implements Embedder {
   calls = 0;
   embed(text: string, signal: AbortSignal): Promise<Float32Array> {
     this.calls += 1;
-    if (signal.aborted) return Promise.reject(new ProviderFailure("cancelled", "aborted", { providerId: "embedder" }));
+    if (signal.aborted)
+      return Promise.reject(new ProviderFailure("cancelled", "aborted", { providerId: "embedder" }));
     const vector = new Float32Array(DIMENSION);
     vector[0] = 0.01;
     for (const word of text.toLowerCase().split(/\W+/).filter(Boolean)) {
@@ -59,7 +60,9 @@ export class KeywordScorer implements ContentScorer {
   score(text: string): Promise<ContentScore> {
     this.seen.push(text);
     const hit = this.banned.filter((word) => text.toLowerCase().includes(word));
-    return Promise.resolve(hit.length > 0 ? { score: 0.1, categories: ["violence"] } : { score: 1, categories: [] });
+    return Promise.resolve(
+      hit.length > 0 ? { score: 0.1, categories: ["violence"] } : { score: 1, categories: [] },
+    );
   }
 }
 
@@ -106,8 +109,8 @@ export class ScriptedGateway implements ModelGateway {
 export function testEngine(
   parts: {
     controller?: CognitiveController;
-    gateway?: ModelGateway;
-    embedder?: Embedder;
+    gateway?: ScriptedGateway;
+    embedder?: WordEmbedder;
     scorer?: ContentScorer;
     options?: Partial<EngineOptions>;
   } = {},

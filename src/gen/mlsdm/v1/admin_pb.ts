@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlsdm/v1/admin.proto.
  */
 export const file_mlsdm_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChRtbHNkbS92MS9hZG1pbi5wcm90bxIIbWxzZG0udjEiEgoQR2V0U3RhdHVzUmVxdWVzdCKuAgoRR2V0U3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgCIAEoARIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCg5zZXJ2aW5nX3N0YXR1cxgEIAEoDjIXLm1sc2RtLnYxLlNlcnZpbmdTdGF0dXMSJwoFc3RhdGUYBSABKAsyGC5tbHNkbS52MS5Db2duaXRpdmVTdGF0ZRI3CgZjb25maWcYBiADKAsyJy5tbHNkbS52MS5HZXRTdGF0dXNSZXNwb25zZS5Db25maWdFbnRyeRotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjwKH1RyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93blJlcXVlc3QSGQoGcmVhc29uGAEgASgJQgmStRgFKPQDMAEiZwogVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duUmVzcG9uc2USKwoJZW1lcmdlbmN5GAEgASgLMhgubWxzZG0udjEuRW1lcmdlbmN5U3RhdGUSFgoOYWxyZWFkeV9hY3RpdmUYAiABKAgiMgoVUmVzZXRFbWVyZ2VuY3lSZXF1ZXN0EhkKBnJlYXNvbhgBIAEoCUIJkrUYBSj0AzABIoUBChZSZXNldEVtZXJnZW5jeVJlc3BvbnNlEhIKCndhc19hY3RpdmUYASABKAgSKgoIcHJldmlvdXMYAiABKAsyGC5tbHNkbS52MS5FbWVyZ2VuY3lTdGF0ZRIrCgllbWVyZ2VuY3kYAyABKAsyGC5tbHNkbS52MS5FbWVyZ2VuY3lTdGF0ZSJiChhTZXRNb3JhbFRocmVzaG9sZFJlcXVlc3QSKwoJdGhyZXNob2xkGAEgASgBQhiStRgUCTMzMzMzM9M/Ec3MzMzMzOw/GAESGQoGcmVhc29uGAIgASgJQgmStRgFKPQDMAEiSgoZU2V0TW9yYWxUaHJlc2hvbGRSZXNwb25zZRIaChJwcmV2aW91c190aHJlc2hvbGQYASABKAESEQoJdGhyZXNob2xkGAIgASgBIsMBCgxTbmFwc2hvdEluZm8SEwoLc25hcHNob3RfaWQYASABKAkSDQoFbGFiZWwYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2l6ZV9ieXRlcxgEIAEoBBIXCg9jaGVja3N1bV9zaGEyNTYYBSABKAkSDAoEc3RlcBgGIAEoBBIRCglwZWxtX3VzZWQYByABKA0SEQoJZGltZW5zaW9uGAggASgNIi8KFUNyZWF0ZVNuYXBzaG90UmVxdWVzdBIWCgVsYWJlbBgBIAEoCUIHkrUYAyiAASJCChZDcmVhdGVTbmFwc2hvdFJlc3BvbnNlEigKCHNuYXBzaG90GAEgASgLMhYubWxzZG0udjEuU25hcHNob3RJbmZvIlEKFlJlc3RvcmVTbmFwc2hvdFJlcXVlc3QSHgoLc25hcHNob3RfaWQYASABKAlCCZK1GAUogAEwARIXCgZyZWFzb24YAiABKAlCB5K1GAMo9AMibAoXUmVzdG9yZVNuYXBzaG90UmVzcG9uc2USKAoIc25hcHNob3QYASABKAsyFi5tbHNkbS52MS5TbmFwc2hvdEluZm8SJwoFc3RhdGUYAiABKAsyGC5tbHNkbS52MS5Db2duaXRpdmVTdGF0ZSL8AgoGQXBpS2V5Eg4KBmtleV9pZBgBIAEoCRINCgVvd25lchgCIAEoCRIdCgVyb2xlcxgDIAMoDjIOLm1sc2RtLnYxLlJvbGUSEwoLZGVzY3JpcHRpb24YBCABKAkSEwoLaGFzaF9wcmVmaXgYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5tbHNkbS52MS5BcGlLZXlTdGF0ZRImCgZzb3VyY2UYByABKA4yFi5tbHNkbS52MS5BcGlLZXlTb3VyY2USLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2b2tlX3JlYXNvbhgLIAEoCRIVCg1zdXBlcnNlZGVkX2J5GAwgASgJItwBChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhgKBW93bmVyGAEgASgJQgmStRgFKIABMAESJwoFcm9sZXMYAiADKA4yDi5tbHNkbS52MS5Sb2xlQgiStRgEIAEoAxIwCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEhwKC2Rlc2NyaXB0aW9uGAUgASgJQgeStRgDKPQDQggKBmV4cGlyeSJFChRDcmVhdGVBcGlLZXlSZXNwb25zZRIdCgNrZXkYASABKAsyEC5tbHNkbS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJInYKEkxpc3RBcGlLZXlzUmVxdWVzdBIpCglwYWdlX3NpemUYASABKA1CFpK1GBIJAAAAAAAAAAARAAAAAABAj0ASGwoKcGFnZV90b2tlbhgCIAEoCUIHkrUYAyiACBIYChBpbmNsdWRlX2luYWN0aXZlGAMgASgIIk4KE0xpc3RBcGlLZXlzUmVzcG9uc2USHgoEa2V5cxgBIAMoCzIQLm1sc2RtLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinQEKE1JvdGF0ZUFwaUtleVJlcXVlc3QSGQoGa2V5X2lkGAEgASgJQgmStRgFKIABMAESKgoHb3ZlcmxhcBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhImCgN0dGwYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoGcmVhc29uGAQgASgJQgeStRgDKPQDIm0KFFJvdGF0ZUFwaUtleVJlc3BvbnNlEh0KA2tleRgBIAEoCzIQLm1sc2RtLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkSJgoMcHJldmlvdXNfa2V5GAMgASgLMhAubWxzZG0udjEuQXBpS2V5IksKE1Jldm9rZUFwaUtleVJlcXVlc3QSGQoGa2V5X2lkGAEgASgJQgmStRgFKIABMAESGQoGcmVhc29uGAIgASgJQgmStRgFKPQDMAEiNQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USHQoDa2V5GAEgASgLMhAubWxzZG0udjEuQXBpS2V5KqwBCg1TZXJ2aW5nU3RhdHVzEh4KGlNFUlZJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWU0VSVklOR19TVEFUVVNfU0VSVklORxABEhsKF1NFUlZJTkdfU1RBVFVTX1NUQVJUSU5HEAISGwoXU0VSVklOR19TVEFUVVNfRFJBSU5JTkcQAxIlCiFTRVJWSU5HX1NUQVRVU19FTUVSR0VOQ1lfU0hVVERPV04QBCqaAQoLQXBpS2V5U3RhdGUSHQoZQVBJX0tFWV9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFQSV9LRVlfU1RBVEVfQUNUSVZFEAESHAoYQVBJX0tFWV9TVEFURV9TVVBFUlNFREVEEAISGQoVQVBJX0tFWV9TVEFURV9FWFBJUkVEEAMSGQoVQVBJX0tFWV9TVEFURV9SRVZPS0VEEAQqfQoMQXBpS2V5U291cmNlEh4KGkFQSV9LRVlfU09VUkNFX1VOU1BFQ0lGSUVEEAASFgoSQVBJX0tFWV9TT1VSQ0VfRU5WEAESFwoTQVBJX0tFWV9TT1VSQ0VfRklMRRACEhwKGEFQSV9LRVlfU09VUkNFX0FETUlOX0FQSRADMq4HCgxBZG1pblNlcnZpY2USTQoJR2V0U3RhdHVzEhoubWxzZG0udjEuR2V0U3RhdHVzUmVxdWVzdBobLm1sc2RtLnYxLkdldFN0YXR1c1Jlc3BvbnNlIgeQAgGItRgEEnoKGFRyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93bhIpLm1sc2RtLnYxLlRyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93blJlcXVlc3QaKi5tbHNkbS52MS5UcmlnZ2VyRW1lcmdlbmN5U2h1dGRvd25SZXNwb25zZSIHkAICiLUYBBJcCg5SZXNldEVtZXJnZW5jeRIfLm1sc2RtLnYxLlJlc2V0RW1lcmdlbmN5UmVxdWVzdBogLm1sc2RtLnYxLlJlc2V0RW1lcmdlbmN5UmVzcG9uc2UiB5ACAoi1GAQSZQoRU2V0TW9yYWxUaHJlc2hvbGQSIi5tbHNkbS52MS5TZXRNb3JhbFRocmVzaG9sZFJlcXVlc3QaIy5tbHNkbS52MS5TZXRNb3JhbFRocmVzaG9sZFJlc3BvbnNlIgeQAgKItRgEElkKDkNyZWF0ZVNuYXBzaG90Eh8ubWxzZG0udjEuQ3JlYXRlU25hcHNob3RSZXF1ZXN0GiAubWxzZG0udjEuQ3JlYXRlU25hcHNob3RSZXNwb25zZSIEiLUYBBJcCg9SZXN0b3JlU25hcHNob3QSIC5tbHNkbS52MS5SZXN0b3JlU25hcHNob3RSZXF1ZXN0GiEubWxzZG0udjEuUmVzdG9yZVNuYXBzaG90UmVzcG9uc2UiBIi1GAQSUwoMQ3JlYXRlQXBpS2V5Eh0ubWxzZG0udjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoeLm1sc2RtLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlIgSItRgEElMKC0xpc3RBcGlLZXlzEhwubWxzZG0udjEuTGlzdEFwaUtleXNSZXF1ZXN0Gh0ubWxzZG0udjEuTGlzdEFwaUtleXNSZXNwb25zZSIHkAIBiLUYBBJTCgxSb3RhdGVBcGlLZXkSHS5tbHNkbS52MS5Sb3RhdGVBcGlLZXlSZXF1ZXN0Gh4ubWxzZG0udjEuUm90YXRlQXBpS2V5UmVzcG9uc2UiBIi1GAQSVgoMUmV2b2tlQXBpS2V5Eh0ubWxzZG0udjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoeLm1sc2RtLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlIgeQAgKItRgEYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlsdm_v1_options, file_mlsdm_v1_state]);
+  fileDesc("ChRtbHNkbS92MS9hZG1pbi5wcm90bxIIbWxzZG0udjEiEgoQR2V0U3RhdHVzUmVxdWVzdCLbAgoRR2V0U3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgCIAEoARIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCg5zZXJ2aW5nX3N0YXR1cxgEIAEoDjIXLm1sc2RtLnYxLlNlcnZpbmdTdGF0dXMSJwoFc3RhdGUYBSABKAsyGC5tbHNkbS52MS5Db2duaXRpdmVTdGF0ZRI3CgZjb25maWcYBiADKAsyJy5tbHNkbS52MS5HZXRTdGF0dXNSZXNwb25zZS5Db25maWdFbnRyeRIrCglwcm92aWRlcnMYByADKAsyGC5tbHNkbS52MS5Qcm92aWRlclN0YXR1cxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkUKDlByb3ZpZGVyU3RhdHVzEgoKAmlkGAEgASgJEicKB2JyZWFrZXIYAiABKA4yFi5tbHNkbS52MS5CcmVha2VyU3RhdGUiPAofVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duUmVxdWVzdBIZCgZyZWFzb24YASABKAlCCZK1GAUo9AMwASJnCiBUcmlnZ2VyRW1lcmdlbmN5U2h1dGRvd25SZXNwb25zZRIrCgllbWVyZ2VuY3kYASABKAsyGC5tbHNkbS52MS5FbWVyZ2VuY3lTdGF0ZRIWCg5hbHJlYWR5X2FjdGl2ZRgCIAEoCCIyChVSZXNldEVtZXJnZW5jeVJlcXVlc3QSGQoGcmVhc29uGAEgASgJQgmStRgFKPQDMAEihQEKFlJlc2V0RW1lcmdlbmN5UmVzcG9uc2USEgoKd2FzX2FjdGl2ZRgBIAEoCBIqCghwcmV2aW91cxgCIAEoCzIYLm1sc2RtLnYxLkVtZXJnZW5jeVN0YXRlEisKCWVtZXJnZW5jeRgDIAEoCzIYLm1sc2RtLnYxLkVtZXJnZW5jeVN0YXRlImIKGFNldE1vcmFsVGhyZXNob2xkUmVxdWVzdBIrCgl0aHJlc2hvbGQYASABKAFCGJK1GBQJMzMzMzMz0z8RzczMzMzM7D8YARIZCgZyZWFzb24YAiABKAlCCZK1GAUo9AMwASJKChlTZXRNb3JhbFRocmVzaG9sZFJlc3BvbnNlEhoKEnByZXZpb3VzX3RocmVzaG9sZBgBIAEoARIRCgl0aHJlc2hvbGQYAiABKAEiwwEKDFNuYXBzaG90SW5mbxITCgtzbmFwc2hvdF9pZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzaXplX2J5dGVzGAQgASgEEhcKD2NoZWNrc3VtX3NoYTI1NhgFIAEoCRIMCgRzdGVwGAYgASgEEhEKCXBlbG1fdXNlZBgHIAEoDRIRCglkaW1lbnNpb24YCCABKA0iLwoVQ3JlYXRlU25hcHNob3RSZXF1ZXN0EhYKBWxhYmVsGAEgASgJQgeStRgDKIABIkIKFkNyZWF0ZVNuYXBzaG90UmVzcG9uc2USKAoIc25hcHNob3QYASABKAsyFi5tbHNkbS52MS5TbmFwc2hvdEluZm8iUQoWUmVzdG9yZVNuYXBzaG90UmVxdWVzdBIeCgtzbmFwc2hvdF9pZBgBIAEoCUIJkrUYBSiAATABEhcKBnJlYXNvbhgCIAEoCUIHkrUYAyj0AyJsChdSZXN0b3JlU25hcHNob3RSZXNwb25zZRIoCghzbmFwc2hvdBgBIAEoCzIWLm1sc2RtLnYxLlNuYXBzaG90SW5mbxInCgVzdGF0ZRgCIAEoCzIYLm1sc2RtLnYxLkNvZ25pdGl2ZVN0YXRlIvwCCgZBcGlLZXkSDgoGa2V5X2lkGAEgASgJEg0KBW93bmVyGAIgASgJEh0KBXJvbGVzGAMgAygOMg4ubWxzZG0udjEuUm9sZRITCgtkZXNjcmlwdGlvbhgEIAEoCRITCgtoYXNoX3ByZWZpeBgFIAEoCRIkCgVzdGF0ZRgGIAEoDjIVLm1sc2RtLnYxLkFwaUtleVN0YXRlEiYKBnNvdXJjZRgHIAEoDjIWLm1sc2RtLnYxLkFwaUtleVNvdXJjZRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZXZva2VfcmVhc29uGAsgASgJEhUKDXN1cGVyc2VkZWRfYnkYDCABKAki3AEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSGAoFb3duZXIYASABKAlCCZK1GAUogAEwARInCgVyb2xlcxgCIAMoDjIOLm1sc2RtLnYxLlJvbGVCCJK1GAQgASgDEjAKCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASKAoDdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSAASHAoLZGVzY3JpcHRpb24YBSABKAlCB5K1GAMo9ANCCAoGZXhwaXJ5IkUKFENyZWF0ZUFwaUtleVJlc3BvbnNlEh0KA2tleRgBIAEoCzIQLm1sc2RtLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkidgoSTGlzdEFwaUtleXNSZXF1ZXN0EikKCXBhZ2Vfc2l6ZRgBIAEoDUIWkrUYEgkAAAAAAAAAABEAAAAAAECPQBIbCgpwYWdlX3Rva2VuGAIgASgJQgeStRgDKIAIEhgKEGluY2x1ZGVfaW5hY3RpdmUYAyABKAgiTgoTTGlzdEFwaUtleXNSZXNwb25zZRIeCgRrZXlzGAEgAygLMhAubWxzZG0udjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKdAQoTUm90YXRlQXBpS2V5UmVxdWVzdBIZCgZrZXlfaWQYASABKAlCCZK1GAUogAEwARIqCgdvdmVybGFwGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiYKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCgZyZWFzb24YBCABKAlCB5K1GAMo9AMibQoUUm90YXRlQXBpS2V5UmVzcG9uc2USHQoDa2V5GAEgASgLMhAubWxzZG0udjEuQXBpS2V5Eg4KBnNlY3JldBgCIAEoCRImCgxwcmV2aW91c19rZXkYAyABKAsyEC5tbHNkbS52MS5BcGlLZXkiSwoTUmV2b2tlQXBpS2V5UmVxdWVzdBIZCgZrZXlfaWQYASABKAlCCZK1GAUogAEwARIZCgZyZWFzb24YAiABKAlCCZK1GAUo9AMwASI1ChRSZXZva2VBcGlLZXlSZXNwb25zZRIdCgNrZXkYASABKAsyEC5tbHNkbS52MS5BcGlLZXkqrAEKDVNlcnZpbmdTdGF0dXMSHgoaU0VSVklOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZTRVJWSU5HX1NUQVRVU19TRVJWSU5HEAESGwoXU0VSVklOR19TVEFUVVNfU1RBUlRJTkcQAhIbChdTRVJWSU5HX1NUQVRVU19EUkFJTklORxADEiUKIVNFUlZJTkdfU1RBVFVTX0VNRVJHRU5DWV9TSFVURE9XThAEKpoBCgtBcGlLZXlTdGF0ZRIdChlBUElfS0VZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQVBJX0tFWV9TVEFURV9BQ1RJVkUQARIcChhBUElfS0VZX1NUQVRFX1NVUEVSU0VERUQQAhIZChVBUElfS0VZX1NUQVRFX0VYUElSRUQQAxIZChVBUElfS0VZX1NUQVRFX1JFVk9LRUQQBCp9CgxBcGlLZXlTb3VyY2USHgoaQVBJX0tFWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJBUElfS0VZX1NPVVJDRV9FTlYQARIXChNBUElfS0VZX1NPVVJDRV9GSUxFEAISHAoYQVBJX0tFWV9TT1VSQ0VfQURNSU5fQVBJEAMqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMyrgcKDEFkbWluU2VydmljZRJNCglHZXRTdGF0dXMSGi5tbHNkbS52MS5HZXRTdGF0dXNSZXF1ZXN0GhsubWxzZG0udjEuR2V0U3RhdHVzUmVzcG9uc2UiB5ACAYi1GAQSegoYVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duEikubWxzZG0udjEuVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duUmVxdWVzdBoqLm1sc2RtLnYxLlRyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93blJlc3BvbnNlIgeQAgKItRgEElwKDlJlc2V0RW1lcmdlbmN5Eh8ubWxzZG0udjEuUmVzZXRFbWVyZ2VuY3lSZXF1ZXN0GiAubWxzZG0udjEuUmVzZXRFbWVyZ2VuY3lSZXNwb25zZSIHkAICiLUYBBJlChFTZXRNb3JhbFRocmVzaG9sZBIiLm1sc2RtLnYxLlNldE1vcmFsVGhyZXNob2xkUmVxdWVzdBojLm1sc2RtLnYxLlNldE1vcmFsVGhyZXNob2xkUmVzcG9uc2UiB5ACAoi1GAQSWQoOQ3JlYXRlU25hcHNob3QSHy5tbHNkbS52MS5DcmVhdGVTbmFwc2hvdFJlcXVlc3QaIC5tbHNkbS52MS5DcmVhdGVTbmFwc2hvdFJlc3BvbnNlIgSItRgEElwKD1Jlc3RvcmVTbmFwc2hvdBIgLm1sc2RtLnYxLlJlc3RvcmVTbmFwc2hvdFJlcXVlc3QaIS5tbHNkbS52MS5SZXN0b3JlU25hcHNob3RSZXNwb25zZSIEiLUYBBJTCgxDcmVhdGVBcGlLZXkSHS5tbHNkbS52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh4ubWxzZG0udjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2UiBIi1GAQSUwoLTGlzdEFwaUtleXMSHC5tbHNkbS52MS5MaXN0QXBpS2V5c1JlcXVlc3QaHS5tbHNkbS52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgeQAgGItRgEElMKDFJvdGF0ZUFwaUtleRIdLm1sc2RtLnYxLlJvdGF0ZUFwaUtleVJlcXVlc3QaHi5tbHNkbS52MS5Sb3RhdGVBcGlLZXlSZXNwb25zZSIEiLUYBBJWCgxSZXZva2VBcGlLZXkSHS5tbHNkbS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Gh4ubWxzZG0udjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiB5ACAoi1GARiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlsdm_v1_options, file_mlsdm_v1_state]);
 
 /**
  * Request of AdminService.GetStatus. Has no fields.
@@ -85,6 +85,14 @@ export type GetStatusResponse = Message<"mlsdm.v1.GetStatusResponse"> & {
    * @generated from field: map<string, string> config = 6;
    */
   config: { [key: string]: string };
+
+  /**
+   * The configured model providers with the state of their circuit breakers, in routing
+   * order.
+   *
+   * @generated from field: repeated mlsdm.v1.ProviderStatus providers = 7;
+   */
+  providers: ProviderStatus[];
 };
 
 /**
@@ -93,6 +101,34 @@ export type GetStatusResponse = Message<"mlsdm.v1.GetStatusResponse"> & {
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
   messageDesc(file_mlsdm_v1_admin, 1);
+
+/**
+ * One model provider as seen by GetStatus.
+ *
+ * @generated from message mlsdm.v1.ProviderStatus
+ */
+export type ProviderStatus = Message<"mlsdm.v1.ProviderStatus"> & {
+  /**
+   * Identifier of the provider, for example "local_stub" or "openai_gpt_4o_mini".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * State of the provider's circuit breaker.
+   *
+   * @generated from field: mlsdm.v1.BreakerState breaker = 2;
+   */
+  breaker: BreakerState;
+};
+
+/**
+ * Describes the message mlsdm.v1.ProviderStatus.
+ * Use `create(ProviderStatusSchema)` to create a new message.
+ */
+export const ProviderStatusSchema: GenMessage<ProviderStatus> = /*@__PURE__*/
+  messageDesc(file_mlsdm_v1_admin, 2);
 
 /**
  * Request of AdminService.TriggerEmergencyShutdown.
@@ -114,7 +150,7 @@ export type TriggerEmergencyShutdownRequest = Message<"mlsdm.v1.TriggerEmergency
  * Use `create(TriggerEmergencyShutdownRequestSchema)` to create a new message.
  */
 export const TriggerEmergencyShutdownRequestSchema: GenMessage<TriggerEmergencyShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 2);
+  messageDesc(file_mlsdm_v1_admin, 3);
 
 /**
  * Response of AdminService.TriggerEmergencyShutdown.
@@ -142,7 +178,7 @@ export type TriggerEmergencyShutdownResponse = Message<"mlsdm.v1.TriggerEmergenc
  * Use `create(TriggerEmergencyShutdownResponseSchema)` to create a new message.
  */
 export const TriggerEmergencyShutdownResponseSchema: GenMessage<TriggerEmergencyShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 3);
+  messageDesc(file_mlsdm_v1_admin, 4);
 
 /**
  * Request of AdminService.ResetEmergency.
@@ -164,7 +200,7 @@ export type ResetEmergencyRequest = Message<"mlsdm.v1.ResetEmergencyRequest"> & 
  * Use `create(ResetEmergencyRequestSchema)` to create a new message.
  */
 export const ResetEmergencyRequestSchema: GenMessage<ResetEmergencyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 4);
+  messageDesc(file_mlsdm_v1_admin, 5);
 
 /**
  * Response of AdminService.ResetEmergency.
@@ -199,7 +235,7 @@ export type ResetEmergencyResponse = Message<"mlsdm.v1.ResetEmergencyResponse"> 
  * Use `create(ResetEmergencyResponseSchema)` to create a new message.
  */
 export const ResetEmergencyResponseSchema: GenMessage<ResetEmergencyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 5);
+  messageDesc(file_mlsdm_v1_admin, 6);
 
 /**
  * Request of AdminService.SetMoralThreshold.
@@ -228,7 +264,7 @@ export type SetMoralThresholdRequest = Message<"mlsdm.v1.SetMoralThresholdReques
  * Use `create(SetMoralThresholdRequestSchema)` to create a new message.
  */
 export const SetMoralThresholdRequestSchema: GenMessage<SetMoralThresholdRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 6);
+  messageDesc(file_mlsdm_v1_admin, 7);
 
 /**
  * Response of AdminService.SetMoralThreshold.
@@ -256,7 +292,7 @@ export type SetMoralThresholdResponse = Message<"mlsdm.v1.SetMoralThresholdRespo
  * Use `create(SetMoralThresholdResponseSchema)` to create a new message.
  */
 export const SetMoralThresholdResponseSchema: GenMessage<SetMoralThresholdResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 7);
+  messageDesc(file_mlsdm_v1_admin, 8);
 
 /**
  * Metadata of a stored memory snapshot.
@@ -327,7 +363,7 @@ export type SnapshotInfo = Message<"mlsdm.v1.SnapshotInfo"> & {
  * Use `create(SnapshotInfoSchema)` to create a new message.
  */
 export const SnapshotInfoSchema: GenMessage<SnapshotInfo> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 8);
+  messageDesc(file_mlsdm_v1_admin, 9);
 
 /**
  * Request of AdminService.CreateSnapshot.
@@ -349,7 +385,7 @@ export type CreateSnapshotRequest = Message<"mlsdm.v1.CreateSnapshotRequest"> & 
  * Use `create(CreateSnapshotRequestSchema)` to create a new message.
  */
 export const CreateSnapshotRequestSchema: GenMessage<CreateSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 9);
+  messageDesc(file_mlsdm_v1_admin, 10);
 
 /**
  * Response of AdminService.CreateSnapshot.
@@ -370,7 +406,7 @@ export type CreateSnapshotResponse = Message<"mlsdm.v1.CreateSnapshotResponse"> 
  * Use `create(CreateSnapshotResponseSchema)` to create a new message.
  */
 export const CreateSnapshotResponseSchema: GenMessage<CreateSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 10);
+  messageDesc(file_mlsdm_v1_admin, 11);
 
 /**
  * Request of AdminService.RestoreSnapshot.
@@ -400,7 +436,7 @@ export type RestoreSnapshotRequest = Message<"mlsdm.v1.RestoreSnapshotRequest"> 
  * Use `create(RestoreSnapshotRequestSchema)` to create a new message.
  */
 export const RestoreSnapshotRequestSchema: GenMessage<RestoreSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 11);
+  messageDesc(file_mlsdm_v1_admin, 12);
 
 /**
  * Response of AdminService.RestoreSnapshot.
@@ -428,7 +464,7 @@ export type RestoreSnapshotResponse = Message<"mlsdm.v1.RestoreSnapshotResponse"
  * Use `create(RestoreSnapshotResponseSchema)` to create a new message.
  */
 export const RestoreSnapshotResponseSchema: GenMessage<RestoreSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 12);
+  messageDesc(file_mlsdm_v1_admin, 13);
 
 /**
  * Metadata of an API key. Never contains the secret: only a prefix of its SHA-256 digest, to
@@ -531,7 +567,7 @@ export type ApiKey = Message<"mlsdm.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 13);
+  messageDesc(file_mlsdm_v1_admin, 14);
 
 /**
  * Request of AdminService.CreateApiKey.
@@ -592,7 +628,7 @@ export type CreateApiKeyRequest = Message<"mlsdm.v1.CreateApiKeyRequest"> & {
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 14);
+  messageDesc(file_mlsdm_v1_admin, 15);
 
 /**
  * Response of AdminService.CreateApiKey.
@@ -621,7 +657,7 @@ export type CreateApiKeyResponse = Message<"mlsdm.v1.CreateApiKeyResponse"> & {
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 15);
+  messageDesc(file_mlsdm_v1_admin, 16);
 
 /**
  * Request of AdminService.ListApiKeys.
@@ -658,7 +694,7 @@ export type ListApiKeysRequest = Message<"mlsdm.v1.ListApiKeysRequest"> & {
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 16);
+  messageDesc(file_mlsdm_v1_admin, 17);
 
 /**
  * Response of AdminService.ListApiKeys.
@@ -686,7 +722,7 @@ export type ListApiKeysResponse = Message<"mlsdm.v1.ListApiKeysResponse"> & {
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 17);
+  messageDesc(file_mlsdm_v1_admin, 18);
 
 /**
  * Request of AdminService.RotateApiKey.
@@ -733,7 +769,7 @@ export type RotateApiKeyRequest = Message<"mlsdm.v1.RotateApiKeyRequest"> & {
  * Use `create(RotateApiKeyRequestSchema)` to create a new message.
  */
 export const RotateApiKeyRequestSchema: GenMessage<RotateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 18);
+  messageDesc(file_mlsdm_v1_admin, 19);
 
 /**
  * Response of AdminService.RotateApiKey.
@@ -769,7 +805,7 @@ export type RotateApiKeyResponse = Message<"mlsdm.v1.RotateApiKeyResponse"> & {
  * Use `create(RotateApiKeyResponseSchema)` to create a new message.
  */
 export const RotateApiKeyResponseSchema: GenMessage<RotateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 19);
+  messageDesc(file_mlsdm_v1_admin, 20);
 
 /**
  * Request of AdminService.RevokeApiKey.
@@ -799,7 +835,7 @@ export type RevokeApiKeyRequest = Message<"mlsdm.v1.RevokeApiKeyRequest"> & {
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 20);
+  messageDesc(file_mlsdm_v1_admin, 21);
 
 /**
  * Response of AdminService.RevokeApiKey.
@@ -820,7 +856,7 @@ export type RevokeApiKeyResponse = Message<"mlsdm.v1.RevokeApiKeyResponse"> & {
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 21);
+  messageDesc(file_mlsdm_v1_admin, 22);
 
 /**
  * Serving status of the server, more detailed than grpc.health.v1: every value other than
@@ -961,6 +997,48 @@ export enum ApiKeySource {
  */
 export const ApiKeySourceSchema: GenEnum<ApiKeySource> = /*@__PURE__*/
   enumDesc(file_mlsdm_v1_admin, 2);
+
+/**
+ * State of a circuit breaker around a model provider.
+ *
+ * @generated from enum mlsdm.v1.BreakerState
+ */
+export enum BreakerState {
+  /**
+   * Not known.
+   *
+   * @generated from enum value: BREAKER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Calls go through.
+   *
+   * @generated from enum value: BREAKER_STATE_CLOSED = 1;
+   */
+  CLOSED = 1,
+
+  /**
+   * Too many consecutive failures: calls are refused (and routed to a fallback provider)
+   * until the breaker half-opens.
+   *
+   * @generated from enum value: BREAKER_STATE_OPEN = 2;
+   */
+  OPEN = 2,
+
+  /**
+   * One trial call is allowed; its result closes or re-opens the breaker.
+   *
+   * @generated from enum value: BREAKER_STATE_HALF_OPEN = 3;
+   */
+  HALF_OPEN = 3,
+}
+
+/**
+ * Describes the enum mlsdm.v1.BreakerState.
+ */
+export const BreakerStateSchema: GenEnum<BreakerState> = /*@__PURE__*/
+  enumDesc(file_mlsdm_v1_admin, 3);
 
 /**
  * AdminService holds the operator actions: status, emergency shutdown and reset, the moral

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlsdm/v1/engine.proto.
  */
 export const file_mlsdm_v1_engine: GenFile = /*@__PURE__*/
-  fileDesc("ChVtbHNkbS92MS9lbmdpbmUucHJvdG8SCG1sc2RtLnYxIq8CCg9HZW5lcmF0ZVJlcXVlc3QSGQoGcHJvbXB0GAEgASgJQgmStRgFKJBOMAESLwoKbWF4X3Rva2VucxgCIAEoDUIWkrUYEgkAAAAAAADwPxEAAAAAAACwQEgAiAEBEjIKC21vcmFsX3ZhbHVlGAMgASgBQhiStRgUCQAAAAAAAAAAEQAAAAAAAPA/GAFIAYgBARIyCg1jb250ZXh0X3RvcF9rGAQgASgNQhaStRgSCQAAAAAAAAAAEQAAAAAAAFlASAKIAQESGwoLdXNlcl9pbnRlbnQYBSABKAlCBpK1GAIoQBIaChJlbmFibGVfZGlhZ25vc3RpY3MYBiABKAhCDQoLX21heF90b2tlbnNCDgoMX21vcmFsX3ZhbHVlQhAKDl9jb250ZXh0X3RvcF9rIlAKEEdlbmVyYXRlUmVzcG9uc2USDAoEdGV4dBgBIAEoCRIuCghkZWNpc2lvbhgCIAEoCzIcLm1sc2RtLnYxLkdlbmVyYXRpb25EZWNpc2lvbiK1AgoVR2VuZXJhdGVTdHJlYW1SZXF1ZXN0EhkKBnByb21wdBgBIAEoCUIJkrUYBSiQTjABEi8KCm1heF90b2tlbnMYAiABKA1CFpK1GBIJAAAAAAAA8D8RAAAAAAAAsEBIAIgBARIyCgttb3JhbF92YWx1ZRgDIAEoAUIYkrUYFAkAAAAAAAAAABEAAAAAAADwPxgBSAGIAQESMgoNY29udGV4dF90b3BfaxgEIAEoDUIWkrUYEgkAAAAAAAAAABEAAAAAAABZQEgCiAEBEhsKC3VzZXJfaW50ZW50GAUgASgJQgaStRgCKEASGgoSZW5hYmxlX2RpYWdub3N0aWNzGAYgASgIQg0KC19tYXhfdG9rZW5zQg4KDF9tb3JhbF92YWx1ZUIQCg5fY29udGV4dF90b3BfayJ7ChZHZW5lcmF0ZVN0cmVhbVJlc3BvbnNlEiQKBWRlbHRhGAEgASgLMhMubWxzZG0udjEuVGV4dERlbHRhSAASMgoHc3VtbWFyeRgCIAEoCzIfLm1sc2RtLnYxLkdlbmVyYXRlU3RyZWFtU3VtbWFyeUgAQgcKBWV2ZW50IigKCVRleHREZWx0YRIMCgR0ZXh0GAEgASgJEg0KBWluZGV4GAIgASgNIlwKFUdlbmVyYXRlU3RyZWFtU3VtbWFyeRIuCghkZWNpc2lvbhgBIAEoCzIcLm1sc2RtLnYxLkdlbmVyYXRpb25EZWNpc2lvbhITCgtkZWx0YV9jb3VudBgCIAEoDSKqAwoSR2VuZXJhdGlvbkRlY2lzaW9uEhAKCGFjY2VwdGVkGAEgASgIEjEKD3JlamVjdGlvbl9zdGFnZRgCIAEoDjIYLm1sc2RtLnYxLlJlamVjdGlvblN0YWdlEgwKBG5vdGUYAyABKAkSFwoPbW9yYWxfdGhyZXNob2xkGAQgASgBEhMKC21vcmFsX3ZhbHVlGAUgASgBEhgKC21vcmFsX3Njb3JlGAYgASgBSACIAQESHgoFcGhhc2UYByABKA4yDy5tbHNkbS52MS5QaGFzZRIoCgdhcGhhc2lhGAggASgLMhcubWxzZG0udjEuQXBoYXNpYVJlcG9ydBIVCg1jb250ZXh0X2l0ZW1zGAkgASgNEhUKDWNvbnRleHRfdG9wX2sYCiABKA0SEwoLcHJvdmlkZXJfaWQYCyABKAkSDwoHdmFyaWFudBgMIAEoCRIXCg9tYXhfdG9rZW5zX3VzZWQYDSABKA0SMgoLZGlhZ25vc3RpY3MYDiABKAsyHS5tbHNkbS52MS5HZW5lcmF0ZURpYWdub3N0aWNzQg4KDF9tb3JhbF9zY29yZSJrCg1BcGhhc2lhUmVwb3J0EhAKCGRldGVjdGVkGAEgASgIEhAKCHNldmVyaXR5GAIgASgBEiQKBWZsYWdzGAMgAygOMhUubWxzZG0udjEuQXBoYXNpYUZsYWcSEAoIcmVwYWlyZWQYBCABKAgiagoTR2VuZXJhdGVEaWFnbm9zdGljcxIQCgh0b3RhbF9tcxgBIAEoARIVCg1xdWV1ZV93YWl0X21zGAIgASgBEioKBnN0YWdlcxgDIAMoCzIaLm1sc2RtLnYxLlN0YWdlRGlhZ25vc3RpY3MizQEKEFN0YWdlRGlhZ25vc3RpY3MSJwoFc3RhZ2UYASABKA4yGC5tbHNkbS52MS5SZWplY3Rpb25TdGFnZRInCgdvdXRjb21lGAIgASgOMhYubWxzZG0udjEuU3RhZ2VPdXRjb21lEhMKC2R1cmF0aW9uX21zGAMgASgBEhIKBXNjb3JlGAQgASgBSACIAQESFgoJdGhyZXNob2xkGAUgASgBSAGIAQESDgoGZGV0YWlsGAYgASgJQggKBl9zY29yZUIMCgpfdGhyZXNob2xkImwKE1Byb2Nlc3NFdmVudFJlcXVlc3QSJgoGdmVjdG9yGAEgAygCQhaStRgSGAE6DmNvcmUuZGltZW5zaW9uEi0KC21vcmFsX3ZhbHVlGAIgASgBQhiStRgUCQAAAAAAAAAAEQAAAAAAAPA/GAEiwwEKFFByb2Nlc3NFdmVudFJlc3BvbnNlEicKBXN0YXRlGAEgASgLMhgubWxzZG0udjEuQ29nbml0aXZlU3RhdGUSEAoIYWNjZXB0ZWQYAiABKAgSMwoQcmVqZWN0aW9uX3JlYXNvbhgDIAEoDjIZLm1sc2RtLnYxLlJlamVjdGlvblJlYXNvbhIMCgRub3RlGAQgASgJEhYKDm1lbW9yeV91cGRhdGVkGAUgASgIEhUKDXByb2Nlc3NpbmdfbXMYBiABKAEilQEKFlJldHJpZXZlQ29udGV4dFJlcXVlc3QSLAoMcXVlcnlfdmVjdG9yGAEgAygCQhaStRgSGAE6DmNvcmUuZGltZW5zaW9uEioKBXRvcF9rGAIgASgNQhaStRgSCQAAAAAAAPA/EQAAAAAAAFlASACIAQESFwoPaW5jbHVkZV92ZWN0b3JzGAMgASgIQggKBl90b3BfayJfChdSZXRyaWV2ZUNvbnRleHRSZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLm1sc2RtLnYxLkNvbnRleHRJdGVtEh4KBXBoYXNlGAIgASgOMg8ubWxzZG0udjEuUGhhc2UiUwoLQ29udGV4dEl0ZW0SDAoEc2xvdBgBIAEoDRITCgtwaGFzZV92YWx1ZRgCIAEoAhIRCglyZXNvbmFuY2UYAyABKAESDgoGdmVjdG9yGAQgAygCIhEKD0dldFN0YXRlUmVxdWVzdCI7ChBHZXRTdGF0ZVJlc3BvbnNlEicKBXN0YXRlGAEgASgLMhgubWxzZG0udjEuQ29nbml0aXZlU3RhdGUqogIKDlJlamVjdGlvblN0YWdlEh8KG1JFSkVDVElPTl9TVEFHRV9VTlNQRUNJRklFRBAAEhkKFVJFSkVDVElPTl9TVEFHRV9JTlBVVBABEh0KGVJFSkVDVElPTl9TVEFHRV9QUkVfTU9SQUwQAhIaChZSRUpFQ1RJT05fU1RBR0VfUkhZVEhNEAMSHQoZUkVKRUNUSU9OX1NUQUdFX0VNQkVERElORxAEEh0KGVJFSkVDVElPTl9TVEFHRV9SRVRSSUVWQUwQBRIeChpSRUpFQ1RJT05fU1RBR0VfR0VORVJBVElPThAGEhsKF1JFSkVDVElPTl9TVEFHRV9BUEhBU0lBEAcSHgoaUkVKRUNUSU9OX1NUQUdFX1BPU1RfTU9SQUwQCCp8CgxTdGFnZU91dGNvbWUSHQoZU1RBR0VfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhgKFFNUQUdFX09VVENPTUVfUEFTU0VEEAESGQoVU1RBR0VfT1VUQ09NRV9TS0lQUEVEEAISGAoUU1RBR0VfT1VUQ09NRV9GQUlMRUQQAyr6AQoLQXBoYXNpYUZsYWcSHAoYQVBIQVNJQV9GTEFHX1VOU1BFQ0lGSUVEEAASGwoXQVBIQVNJQV9GTEFHX0VNUFRZX1RFWFQQARInCiNBUEhBU0lBX0ZMQUdfTk9fU0VOVEVOQ0VfQk9VTkRBUklFUxACEhoKFkFQSEFTSUFfRkxBR19OT19UT0tFTlMQAxIgChxBUEhBU0lBX0ZMQUdfU0hPUlRfU0VOVEVOQ0VTEAQSIwofQVBIQVNJQV9GTEFHX0xPV19GVU5DVElPTl9XT1JEUxAFEiQKIEFQSEFTSUFfRkxBR19ISUdIX0ZSQUdNRU5UX1JBVElPEAYytwMKDUVuZ2luZVNlcnZpY2USRwoIR2VuZXJhdGUSGS5tbHNkbS52MS5HZW5lcmF0ZVJlcXVlc3QaGi5tbHNkbS52MS5HZW5lcmF0ZVJlc3BvbnNlIgSItRgDElsKDkdlbmVyYXRlU3RyZWFtEh8ubWxzZG0udjEuR2VuZXJhdGVTdHJlYW1SZXF1ZXN0GiAubWxzZG0udjEuR2VuZXJhdGVTdHJlYW1SZXNwb25zZSIEiLUYAzABElMKDFByb2Nlc3NFdmVudBIdLm1sc2RtLnYxLlByb2Nlc3NFdmVudFJlcXVlc3QaHi5tbHNkbS52MS5Qcm9jZXNzRXZlbnRSZXNwb25zZSIEiLUYAxJfCg9SZXRyaWV2ZUNvbnRleHQSIC5tbHNkbS52MS5SZXRyaWV2ZUNvbnRleHRSZXF1ZXN0GiEubWxzZG0udjEuUmV0cmlldmVDb250ZXh0UmVzcG9uc2UiB5ACAYi1GAISSgoIR2V0U3RhdGUSGS5tbHNkbS52MS5HZXRTdGF0ZVJlcXVlc3QaGi5tbHNkbS52MS5HZXRTdGF0ZVJlc3BvbnNlIgeQAgGItRgCYgZwcm90bzM", [file_mlsdm_v1_options, file_mlsdm_v1_state]);
+  fileDesc("ChVtbHNkbS92MS9lbmdpbmUucHJvdG8SCG1sc2RtLnYxIskCCg9HZW5lcmF0ZVJlcXVlc3QSGQoGcHJvbXB0GAEgASgJQgmStRgFKJBOMAESLwoKbWF4X3Rva2VucxgCIAEoDUIWkrUYEgkAAAAAAADwPxEAAAAAAACwQEgAiAEBEjIKC21vcmFsX3ZhbHVlGAMgASgBQhiStRgUCQAAAAAAAAAAEQAAAAAAAPA/GAFIAYgBARIyCg1jb250ZXh0X3RvcF9rGAQgASgNQhaStRgSCQAAAAAAAAAAEQAAAAAAAFlASAKIAQESGwoLdXNlcl9pbnRlbnQYBSABKAlCBpK1GAIoQBIaChJlbmFibGVfZGlhZ25vc3RpY3MYBiABKAgSGAoHdXNlcl9pZBgHIAEoCUIHkrUYAyiAAUINCgtfbWF4X3Rva2Vuc0IOCgxfbW9yYWxfdmFsdWVCEAoOX2NvbnRleHRfdG9wX2siUAoQR2VuZXJhdGVSZXNwb25zZRIMCgR0ZXh0GAEgASgJEi4KCGRlY2lzaW9uGAIgASgLMhwubWxzZG0udjEuR2VuZXJhdGlvbkRlY2lzaW9uIs8CChVHZW5lcmF0ZVN0cmVhbVJlcXVlc3QSGQoGcHJvbXB0GAEgASgJQgmStRgFKJBOMAESLwoKbWF4X3Rva2VucxgCIAEoDUIWkrUYEgkAAAAAAADwPxEAAAAAAACwQEgAiAEBEjIKC21vcmFsX3ZhbHVlGAMgASgBQhiStRgUCQAAAAAAAAAAEQAAAAAAAPA/GAFIAYgBARIyCg1jb250ZXh0X3RvcF9rGAQgASgNQhaStRgSCQAAAAAAAAAAEQAAAAAAAFlASAKIAQESGwoLdXNlcl9pbnRlbnQYBSABKAlCBpK1GAIoQBIaChJlbmFibGVfZGlhZ25vc3RpY3MYBiABKAgSGAoHdXNlcl9pZBgHIAEoCUIHkrUYAyiAAUINCgtfbWF4X3Rva2Vuc0IOCgxfbW9yYWxfdmFsdWVCEAoOX2NvbnRleHRfdG9wX2siewoWR2VuZXJhdGVTdHJlYW1SZXNwb25zZRIkCgVkZWx0YRgBIAEoCzITLm1sc2RtLnYxLlRleHREZWx0YUgAEjIKB3N1bW1hcnkYAiABKAsyHy5tbHNkbS52MS5HZW5lcmF0ZVN0cmVhbVN1bW1hcnlIAEIHCgVldmVudCIoCglUZXh0RGVsdGESDAoEdGV4dBgBIAEoCRINCgVpbmRleBgCIAEoDSJcChVHZW5lcmF0ZVN0cmVhbVN1bW1hcnkSLgoIZGVjaXNpb24YASABKAsyHC5tbHNkbS52MS5HZW5lcmF0aW9uRGVjaXNpb24SEwoLZGVsdGFfY291bnQYAiABKA0i7QQKEkdlbmVyYXRpb25EZWNpc2lvbhIQCghhY2NlcHRlZBgBIAEoCBIxCg9yZWplY3Rpb25fc3RhZ2UYAiABKA4yGC5tbHNkbS52MS5SZWplY3Rpb25TdGFnZRIMCgRub3RlGAMgASgJEhcKD21vcmFsX3RocmVzaG9sZBgEIAEoARITCgttb3JhbF92YWx1ZRgFIAEoARIYCgttb3JhbF9zY29yZRgGIAEoAUgAiAEBEh4KBXBoYXNlGAcgASgOMg8ubWxzZG0udjEuUGhhc2USKAoHYXBoYXNpYRgIIAEoCzIXLm1sc2RtLnYxLkFwaGFzaWFSZXBvcnQSFQoNY29udGV4dF9pdGVtcxgJIAEoDRIVCg1jb250ZXh0X3RvcF9rGAogASgNEhMKC3Byb3ZpZGVyX2lkGAsgASgJEg8KB3ZhcmlhbnQYDCABKAkSFwoPbWF4X3Rva2Vuc191c2VkGA0gASgNEjIKC2RpYWdub3N0aWNzGA4gASgLMh0ubWxzZG0udjEuR2VuZXJhdGVEaWFnbm9zdGljcxImCgdjb250ZXh0GA8gAygLMhUubWxzZG0udjEuQ29udGV4dEl0ZW0SMAoOcHJvbXB0X2NvbnRlbnQYECABKAsyGC5tbHNkbS52MS5Db250ZW50VmVyZGljdBIwCg5hbnN3ZXJfY29udGVudBgRIAEoCzIYLm1sc2RtLnYxLkNvbnRlbnRWZXJkaWN0EjUKFGFwaGFzaWFfYWZ0ZXJfcmVwYWlyGBIgASgLMhcubWxzZG0udjEuQXBoYXNpYVJlcG9ydEIOCgxfbW9yYWxfc2NvcmUiRgoOQ29udGVudFZlcmRpY3QSDQoFc2NvcmUYASABKAESEgoKY2F0ZWdvcmllcxgCIAMoCRIRCglzY29yZXJfaWQYAyABKAkiugEKDUFwaGFzaWFSZXBvcnQSEAoIZGV0ZWN0ZWQYASABKAgSEAoIc2V2ZXJpdHkYAiABKAESJAoFZmxhZ3MYAyADKA4yFS5tbHNkbS52MS5BcGhhc2lhRmxhZxIQCghyZXBhaXJlZBgEIAEoCBIYChBhdmdfc2VudGVuY2VfbGVuGAUgASgBEhsKE2Z1bmN0aW9uX3dvcmRfcmF0aW8YBiABKAESFgoOZnJhZ21lbnRfcmF0aW8YByABKAEiagoTR2VuZXJhdGVEaWFnbm9zdGljcxIQCgh0b3RhbF9tcxgBIAEoARIVCg1xdWV1ZV93YWl0X21zGAIgASgBEioKBnN0YWdlcxgDIAMoCzIaLm1sc2RtLnYxLlN0YWdlRGlhZ25vc3RpY3MizQEKEFN0YWdlRGlhZ25vc3RpY3MSJwoFc3RhZ2UYASABKA4yGC5tbHNkbS52MS5SZWplY3Rpb25TdGFnZRInCgdvdXRjb21lGAIgASgOMhYubWxzZG0udjEuU3RhZ2VPdXRjb21lEhMKC2R1cmF0aW9uX21zGAMgASgBEhIKBXNjb3JlGAQgASgBSACIAQESFgoJdGhyZXNob2xkGAUgASgBSAGIAQESDgoGZGV0YWlsGAYgASgJQggKBl9zY29yZUIMCgpfdGhyZXNob2xkImwKE1Byb2Nlc3NFdmVudFJlcXVlc3QSJgoGdmVjdG9yGAEgAygCQhaStRgSGAE6DmNvcmUuZGltZW5zaW9uEi0KC21vcmFsX3ZhbHVlGAIgASgBQhiStRgUCQAAAAAAAAAAEQAAAAAAAPA/GAEiwwEKFFByb2Nlc3NFdmVudFJlc3BvbnNlEicKBXN0YXRlGAEgASgLMhgubWxzZG0udjEuQ29nbml0aXZlU3RhdGUSEAoIYWNjZXB0ZWQYAiABKAgSMwoQcmVqZWN0aW9uX3JlYXNvbhgDIAEoDjIZLm1sc2RtLnYxLlJlamVjdGlvblJlYXNvbhIMCgRub3RlGAQgASgJEhYKDm1lbW9yeV91cGRhdGVkGAUgASgIEhUKDXByb2Nlc3NpbmdfbXMYBiABKAEilQEKFlJldHJpZXZlQ29udGV4dFJlcXVlc3QSLAoMcXVlcnlfdmVjdG9yGAEgAygCQhaStRgSGAE6DmNvcmUuZGltZW5zaW9uEioKBXRvcF9rGAIgASgNQhaStRgSCQAAAAAAAPA/EQAAAAAAAFlASACIAQESFwoPaW5jbHVkZV92ZWN0b3JzGAMgASgIQggKBl90b3BfayJfChdSZXRyaWV2ZUNvbnRleHRSZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLm1sc2RtLnYxLkNvbnRleHRJdGVtEh4KBXBoYXNlGAIgASgOMg8ubWxzZG0udjEuUGhhc2UiYQoLQ29udGV4dEl0ZW0SDAoEc2xvdBgBIAEoDRITCgtwaGFzZV92YWx1ZRgCIAEoAhIRCglyZXNvbmFuY2UYAyABKAESDgoGdmVjdG9yGAQgAygCEgwKBHRleHQYBSABKAkiEQoPR2V0U3RhdGVSZXF1ZXN0IjsKEEdldFN0YXRlUmVzcG9uc2USJwoFc3RhdGUYASABKAsyGC5tbHNkbS52MS5Db2duaXRpdmVTdGF0ZSrFAgoOUmVqZWN0aW9uU3RhZ2USHwobUkVKRUNUSU9OX1NUQUdFX1VOU1BFQ0lGSUVEEAASGQoVUkVKRUNUSU9OX1NUQUdFX0lOUFVUEAESHQoZUkVKRUNUSU9OX1NUQUdFX1BSRV9NT1JBTBACEhoKFlJFSkVDVElPTl9TVEFHRV9SSFlUSE0QAxIdChlSRUpFQ1RJT05fU1RBR0VfRU1CRURESU5HEAQSHQoZUkVKRUNUSU9OX1NUQUdFX1JFVFJJRVZBTBAFEh4KGlJFSkVDVElPTl9TVEFHRV9HRU5FUkFUSU9OEAYSGwoXUkVKRUNUSU9OX1NUQUdFX0FQSEFTSUEQBxIeChpSRUpFQ1RJT05fU1RBR0VfUE9TVF9NT1JBTBAIEiEKHVJFSkVDVElPTl9TVEFHRV9NRU1PUllfVVBEQVRFEAkqfAoMU3RhZ2VPdXRjb21lEh0KGVNUQUdFX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRTVEFHRV9PVVRDT01FX1BBU1NFRBABEhkKFVNUQUdFX09VVENPTUVfU0tJUFBFRBACEhgKFFNUQUdFX09VVENPTUVfRkFJTEVEEAMq+gEKC0FwaGFzaWFGbGFnEhwKGEFQSEFTSUFfRkxBR19VTlNQRUNJRklFRBAAEhsKF0FQSEFTSUFfRkxBR19FTVBUWV9URVhUEAESJwojQVBIQVNJQV9GTEFHX05PX1NFTlRFTkNFX0JPVU5EQVJJRVMQAhIaChZBUEhBU0lBX0ZMQUdfTk9fVE9LRU5TEAMSIAocQVBIQVNJQV9GTEFHX1NIT1JUX1NFTlRFTkNFUxAEEiMKH0FQSEFTSUFfRkxBR19MT1dfRlVOQ1RJT05fV09SRFMQBRIkCiBBUEhBU0lBX0ZMQUdfSElHSF9GUkFHTUVOVF9SQVRJTxAGMrcDCg1FbmdpbmVTZXJ2aWNlEkcKCEdlbmVyYXRlEhkubWxzZG0udjEuR2VuZXJhdGVSZXF1ZXN0GhoubWxzZG0udjEuR2VuZXJhdGVSZXNwb25zZSIEiLUYAxJbCg5HZW5lcmF0ZVN0cmVhbRIfLm1sc2RtLnYxLkdlbmVyYXRlU3RyZWFtUmVxdWVzdBogLm1sc2RtLnYxLkdlbmVyYXRlU3RyZWFtUmVzcG9uc2UiBIi1GAMwARJTCgxQcm9jZXNzRXZlbnQSHS5tbHNkbS52MS5Qcm9jZXNzRXZlbnRSZXF1ZXN0Gh4ubWxzZG0udjEuUHJvY2Vzc0V2ZW50UmVzcG9uc2UiBIi1GAMSXwoPUmV0cmlldmVDb250ZXh0EiAubWxzZG0udjEuUmV0cmlldmVDb250ZXh0UmVxdWVzdBohLm1sc2RtLnYxLlJldHJpZXZlQ29udGV4dFJlc3BvbnNlIgeQAgGItRgCEkoKCEdldFN0YXRlEhkubWxzZG0udjEuR2V0U3RhdGVSZXF1ZXN0GhoubWxzZG0udjEuR2V0U3RhdGVSZXNwb25zZSIHkAIBiLUYAmIGcHJvdG8z", [file_mlsdm_v1_options, file_mlsdm_v1_state]);
 
 /**
  * Request of EngineService.Generate.
@@ -42,9 +42,10 @@ export type GenerateRequest = Message<"mlsdm.v1.GenerateRequest"> & {
 
   /**
    * Moral value the caller assigns to this request, 0.0 (unacceptable) to 1.0 (fully
-   * acceptable). Finite. Compared with the moral threshold before generation and used as
-   * the bar for the post-generation moral check. Unset: the server's default (0.5 unless
-   * configured).
+   * acceptable). Finite. The stricter of this value and the content scorer's score of the
+   * prompt is compared with the moral threshold before generation, and, less a tolerance
+   * (0.15 by default), is the bar for the post-generation check of the answer. Unset: the
+   * server's default (1.0 unless configured, so the content scorer alone judges).
    *
    * @generated from field: optional double moral_value = 3;
    */
@@ -73,6 +74,15 @@ export type GenerateRequest = Message<"mlsdm.v1.GenerateRequest"> & {
    * @generated from field: bool enable_diagnostics = 6;
    */
   enableDiagnostics: boolean;
+
+  /**
+   * Stable id of the end user on whose behalf the request is made, used only to assign the
+   * user consistently to one arm of an A/B or canary experiment (the same id always gets the
+   * same arm). At most 128 characters. Empty: the arm is drawn at random per request.
+   *
+   * @generated from field: string user_id = 7;
+   */
+  userId: string;
 };
 
 /**
@@ -136,9 +146,10 @@ export type GenerateStreamRequest = Message<"mlsdm.v1.GenerateStreamRequest"> & 
 
   /**
    * Moral value the caller assigns to this request, 0.0 (unacceptable) to 1.0 (fully
-   * acceptable). Finite. Compared with the moral threshold before generation and used as
-   * the bar for the post-generation moral check. Unset: the server's default (0.5 unless
-   * configured).
+   * acceptable). Finite. The stricter of this value and the content scorer's score of the
+   * prompt is compared with the moral threshold before generation, and, less a tolerance
+   * (0.15 by default), is the bar for the post-generation check of the answer. Unset: the
+   * server's default (1.0 unless configured, so the content scorer alone judges).
    *
    * @generated from field: optional double moral_value = 3;
    */
@@ -167,6 +178,15 @@ export type GenerateStreamRequest = Message<"mlsdm.v1.GenerateStreamRequest"> & 
    * @generated from field: bool enable_diagnostics = 6;
    */
   enableDiagnostics: boolean;
+
+  /**
+   * Stable id of the end user on whose behalf the request is made, used only to assign the
+   * user consistently to one arm of an A/B or canary experiment (the same id always gets the
+   * same arm). At most 128 characters. Empty: the arm is drawn at random per request.
+   *
+   * @generated from field: string user_id = 7;
+   */
+  userId: string;
 };
 
 /**
@@ -388,6 +408,39 @@ export type GenerationDecision = Message<"mlsdm.v1.GenerationDecision"> & {
    * @generated from field: mlsdm.v1.GenerateDiagnostics diagnostics = 14;
    */
   diagnostics?: GenerateDiagnostics | undefined;
+
+  /**
+   * The memories used as context, best first, with the stored text of the earlier exchange
+   * (personal data scrubbed, capped in bytes). Empty when retrieval was disabled or found
+   * nothing. The vectors are not included.
+   *
+   * @generated from field: repeated mlsdm.v1.ContextItem context = 15;
+   */
+  context: ContextItem[];
+
+  /**
+   * The content scorer's verdict on the prompt, combined with moral_value in the moral
+   * pre-check (the stricter of the two applies). Unset when the check did not run.
+   *
+   * @generated from field: mlsdm.v1.ContentVerdict prompt_content = 16;
+   */
+  promptContent?: ContentVerdict | undefined;
+
+  /**
+   * The content scorer's verdict on the answer in the post-generation moral check. Unset
+   * when the check did not run.
+   *
+   * @generated from field: mlsdm.v1.ContentVerdict answer_content = 17;
+   */
+  answerContent?: ContentVerdict | undefined;
+
+  /**
+   * Result of the aphasia check of the repaired answer, when the draft was repaired
+   * (aphasia.repaired is true). Unset otherwise.
+   *
+   * @generated from field: mlsdm.v1.AphasiaReport aphasia_after_repair = 18;
+   */
+  aphasiaAfterRepair?: AphasiaReport | undefined;
 };
 
 /**
@@ -396,6 +449,43 @@ export type GenerationDecision = Message<"mlsdm.v1.GenerationDecision"> & {
  */
 export const GenerationDecisionSchema: GenMessage<GenerationDecision> = /*@__PURE__*/
   messageDesc(file_mlsdm_v1_engine, 6);
+
+/**
+ * What the content scorer concluded about one text.
+ *
+ * @generated from message mlsdm.v1.ContentVerdict
+ */
+export type ContentVerdict = Message<"mlsdm.v1.ContentVerdict"> & {
+  /**
+   * Acceptability of the text, 0.0 (unacceptable) to 1.0 (fully acceptable), on the same
+   * scale as moral_value.
+   *
+   * @generated from field: double score = 1;
+   */
+  score: number;
+
+  /**
+   * Categories that lowered the score (for example "violence"). Empty when none.
+   *
+   * @generated from field: repeated string categories = 2;
+   */
+  categories: string[];
+
+  /**
+   * Identifier of the scorer that judged the text, for example "lexicon" or
+   * "moderation_omni_moderation_latest".
+   *
+   * @generated from field: string scorer_id = 3;
+   */
+  scorerId: string;
+};
+
+/**
+ * Describes the message mlsdm.v1.ContentVerdict.
+ * Use `create(ContentVerdictSchema)` to create a new message.
+ */
+export const ContentVerdictSchema: GenMessage<ContentVerdict> = /*@__PURE__*/
+  messageDesc(file_mlsdm_v1_engine, 7);
 
 /**
  * Result of the aphasia (telegraphic speech) check of a generated answer.
@@ -433,6 +523,27 @@ export type AphasiaReport = Message<"mlsdm.v1.AphasiaReport"> & {
    * @generated from field: bool repaired = 4;
    */
   repaired: boolean;
+
+  /**
+   * Average number of words per sentence, >= 0.
+   *
+   * @generated from field: double avg_sentence_len = 5;
+   */
+  avgSentenceLen: number;
+
+  /**
+   * Share of words that are function words, 0.0 to 1.0.
+   *
+   * @generated from field: double function_word_ratio = 6;
+   */
+  functionWordRatio: number;
+
+  /**
+   * Share of sentences that are fragments (fewer than 4 words), 0.0 to 1.0.
+   *
+   * @generated from field: double fragment_ratio = 7;
+   */
+  fragmentRatio: number;
 };
 
 /**
@@ -440,7 +551,7 @@ export type AphasiaReport = Message<"mlsdm.v1.AphasiaReport"> & {
  * Use `create(AphasiaReportSchema)` to create a new message.
  */
 export const AphasiaReportSchema: GenMessage<AphasiaReport> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 7);
+  messageDesc(file_mlsdm_v1_engine, 8);
 
 /**
  * Per-stage diagnostics of one generation, in milliseconds of wall-clock time.
@@ -477,7 +588,7 @@ export type GenerateDiagnostics = Message<"mlsdm.v1.GenerateDiagnostics"> & {
  * Use `create(GenerateDiagnosticsSchema)` to create a new message.
  */
 export const GenerateDiagnosticsSchema: GenMessage<GenerateDiagnostics> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 8);
+  messageDesc(file_mlsdm_v1_engine, 9);
 
 /**
  * Timing and outcome of one pipeline stage.
@@ -535,7 +646,7 @@ export type StageDiagnostics = Message<"mlsdm.v1.StageDiagnostics"> & {
  * Use `create(StageDiagnosticsSchema)` to create a new message.
  */
 export const StageDiagnosticsSchema: GenMessage<StageDiagnostics> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 9);
+  messageDesc(file_mlsdm_v1_engine, 10);
 
 /**
  * Request of EngineService.ProcessEvent: one event for the cognitive controller.
@@ -567,7 +678,7 @@ export type ProcessEventRequest = Message<"mlsdm.v1.ProcessEventRequest"> & {
  * Use `create(ProcessEventRequestSchema)` to create a new message.
  */
 export const ProcessEventRequestSchema: GenMessage<ProcessEventRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 10);
+  messageDesc(file_mlsdm_v1_engine, 11);
 
 /**
  * Response of EngineService.ProcessEvent: the outcome of this call plus the engine state
@@ -628,7 +739,7 @@ export type ProcessEventResponse = Message<"mlsdm.v1.ProcessEventResponse"> & {
  * Use `create(ProcessEventResponseSchema)` to create a new message.
  */
 export const ProcessEventResponseSchema: GenMessage<ProcessEventResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 11);
+  messageDesc(file_mlsdm_v1_engine, 12);
 
 /**
  * Request of EngineService.RetrieveContext.
@@ -665,7 +776,7 @@ export type RetrieveContextRequest = Message<"mlsdm.v1.RetrieveContextRequest"> 
  * Use `create(RetrieveContextRequestSchema)` to create a new message.
  */
 export const RetrieveContextRequestSchema: GenMessage<RetrieveContextRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 12);
+  messageDesc(file_mlsdm_v1_engine, 13);
 
 /**
  * Response of EngineService.RetrieveContext.
@@ -694,7 +805,7 @@ export type RetrieveContextResponse = Message<"mlsdm.v1.RetrieveContextResponse"
  * Use `create(RetrieveContextResponseSchema)` to create a new message.
  */
 export const RetrieveContextResponseSchema: GenMessage<RetrieveContextResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 13);
+  messageDesc(file_mlsdm_v1_engine, 14);
 
 /**
  * One memory returned by RetrieveContext.
@@ -733,6 +844,15 @@ export type ContextItem = Message<"mlsdm.v1.ContextItem"> & {
    * @generated from field: repeated float vector = 4;
    */
   vector: number[];
+
+  /**
+   * Text stored with the memory: for a memory written by Generate, the earlier exchange
+   * ("User: ...\nAssistant: ...") with personal data scrubbed and capped at
+   * engine.contextTextMaxBytes bytes. Empty for memories written by ProcessEvent.
+   *
+   * @generated from field: string text = 5;
+   */
+  text: string;
 };
 
 /**
@@ -740,7 +860,7 @@ export type ContextItem = Message<"mlsdm.v1.ContextItem"> & {
  * Use `create(ContextItemSchema)` to create a new message.
  */
 export const ContextItemSchema: GenMessage<ContextItem> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 14);
+  messageDesc(file_mlsdm_v1_engine, 15);
 
 /**
  * Request of EngineService.GetState. Has no fields.
@@ -755,7 +875,7 @@ export type GetStateRequest = Message<"mlsdm.v1.GetStateRequest"> & {
  * Use `create(GetStateRequestSchema)` to create a new message.
  */
 export const GetStateRequestSchema: GenMessage<GetStateRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 15);
+  messageDesc(file_mlsdm_v1_engine, 16);
 
 /**
  * Response of EngineService.GetState.
@@ -776,7 +896,7 @@ export type GetStateResponse = Message<"mlsdm.v1.GetStateResponse"> & {
  * Use `create(GetStateResponseSchema)` to create a new message.
  */
 export const GetStateResponseSchema: GenMessage<GetStateResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_engine, 16);
+  messageDesc(file_mlsdm_v1_engine, 17);
 
 /**
  * Stage of the Generate pipeline. In GenerationDecision it names the stage that rejected the
@@ -815,28 +935,33 @@ export enum RejectionStage {
   RHYTHM = 3,
 
   /**
-   * Embedding of the prompt failed or the embedding circuit breaker is open.
+   * Embedding of the prompt. Appears in diagnostics; an embedding failure is an error status
+   * (for example UNAVAILABLE with E603), not a rejection.
    *
    * @generated from enum value: REJECTION_STAGE_EMBEDDING = 4;
    */
   EMBEDDING = 4,
 
   /**
-   * Retrieval of context from memory failed in a way that stops the request.
+   * Retrieval of context from memory. Appears in diagnostics (SKIPPED when context_top_k is
+   * 0); it never rejects a request.
    *
    * @generated from enum value: REJECTION_STAGE_RETRIEVAL = 5;
    */
   RETRIEVAL = 5,
 
   /**
-   * The model call failed (after retries) or returned an empty answer.
+   * The model call. Appears in diagnostics; a provider failure after retries and fallback
+   * is an error status (UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED with RetryInfo),
+   * never text in a successful response.
    *
    * @generated from enum value: REJECTION_STAGE_GENERATION = 6;
    */
   GENERATION = 6,
 
   /**
-   * The aphasia check found a telegraphic answer that could not be repaired.
+   * The aphasia check of the answer and its one repair attempt. Appears in diagnostics; a
+   * telegraphic answer is repaired or returned with its report, not rejected.
    *
    * @generated from enum value: REJECTION_STAGE_APHASIA = 7;
    */
@@ -849,6 +974,15 @@ export enum RejectionStage {
    * @generated from enum value: REJECTION_STAGE_POST_MORAL = 8;
    */
   POST_MORAL = 8,
+
+  /**
+   * Memory update after an accepted answer: the exchange is stored (vector in the PELM and
+   * the synaptic memory, scrubbed text beside it). Appears in diagnostics only; it never
+   * rejects a request.
+   *
+   * @generated from enum value: REJECTION_STAGE_MEMORY_UPDATE = 9;
+   */
+  MEMORY_UPDATE = 9,
 }
 
 /**
