@@ -111,6 +111,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   });
   const generationMetrics = registerGenerationMetrics(metrics);
   const gateway = overrides.gateway ?? gatewayFromConfig(config, generationMetrics);
+  for (const provider of gateway.status()) generationMetrics.breaker(provider.id, provider.breaker);
   const embedder = embedderFromConfig(config);
   if (config.embedding.backend !== "hashing")
     await verifyEmbedderDimension(embedder, AbortSignal.timeout(15_000));

@@ -96,6 +96,23 @@ describe("Prometheus metrics", () => {
     expect(after.get("mlsdm_auto_recovery_total")).toBe(0);
   });
 
+  it("counts Generate decisions by stage, stage latency, provider attempts, tokens and breaker state", async () => {
+    const before = await scrape();
+    const engine = connectClient(EngineService, app.httpPort, "connect");
+    await engine.generate({ prompt: "Explain the tides." });
+    await engine.generate({ prompt: "Explain the tides.", moralValue: 0.05 });
+    const after = await scrape();
+    const delta = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta('mlsdm_generation_decisions_total{decision="accepted",stage="none"}')).toBe(1);
+    expect(delta('mlsdm_generation_decisions_total{decision="rejected",stage="pre_moral"}')).toBe(1);
+    expect(delta('mlsdm_generation_stage_duration_seconds_count{stage="generation"}')).toBe(1);
+    expect(delta('mlsdm_generation_stage_duration_seconds_count{stage="pre_moral"}')).toBe(2);
+    expect(delta('mlsdm_llm_request_duration_seconds_count{provider="local_stub",outcome="ok"}')).toBe(1);
+    expect(delta('mlsdm_generation_tokens_total{provider="local_stub",direction="output"}')).toBeGreaterThan(
+      0,
+    );
+  });
+
   it("docs/observability.md lists every MLSDM metric the server exports", async () => {
     const doc = readFileSync(new URL("../../docs/observability.md", import.meta.url), "utf8");
     const families = new Set(
