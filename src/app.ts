@@ -28,6 +28,7 @@ import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./provi
 import type { StatefulGateway } from "./providers/model-gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
 import { scrubPii } from "./telemetry/pii.js";
+import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
 import { configNumber, flattenConfig } from "./config/flatten.js";
 import { VERSION } from "./version.js";
 import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
@@ -123,6 +124,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       scorer: scorerFromConfig(config),
       scrub: scrubPii,
       clock: monotonicClock,
+      tracer: createOtelPipelineTracer(),
     },
     config.engine,
   );

@@ -5,6 +5,7 @@
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, maskSecrets, resolveLogFormat } from "./config/index.js";
 import { configureLogger, logger } from "./telemetry/logger.js";
+import { startTracing, TracingConfigError } from "./telemetry/tracing/setup.js";
 import { VERSION } from "./version.js";
 
 function loadOrExit(): ReturnType<typeof loadConfig> {
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
     version: VERSION,
   });
   for (const warning of warnings) logger.warn(warning, { event: "config_warning" });
+  const tracing = await startTracing({ serviceVersion: VERSION }).catch((error: unknown) => {
+    if (!(error instanceof TracingConfigError)) throw error;
+    process.stderr.write(`E801 CONFIG_INVALID: ${error.message}\n`);
+    process.exit(2);
+  });
   const app = await startApp(config);
   const { host } = config.server;
   logger.info("mlsdm listening", {
@@ -34,20 +40,24 @@ async function main(): Promise<void> {
     grpc: `${host}:${app.grpcPort}`,
     http: `${host}:${app.httpPort}`,
     config: maskSecrets(config),
+    tracing: tracing.enabled ? tracing.exporters.join(",") : "off",
   });
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
-      app.shutdown(signal).then(
-        () => {
-          // Let stdout flush and the event loop empty; force the exit if a handle lingers.
-          process.exitCode = 0;
-          setTimeout(() => process.exit(0), 1_000).unref();
-        },
-        (error: unknown) => {
-          logger.error("shutdown failed", { event: "shutdown_failed", error: String(error) });
-          process.exit(1);
-        },
-      );
+      app
+        .shutdown(signal)
+        .then(() => tracing.shutdown())
+        .then(
+          () => {
+            // Let stdout flush and the event loop empty; force the exit if a handle lingers.
+            process.exitCode = 0;
+            setTimeout(() => process.exit(0), 1_000).unref();
+          },
+          (error: unknown) => {
+            logger.error("shutdown failed", { event: "shutdown_failed", error: String(error) });
+            process.exit(1);
+          },
+        );
     });
   }
 }

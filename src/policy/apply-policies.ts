@@ -16,6 +16,8 @@ import {
   withRequestContext,
   type RequestContext,
 } from "../telemetry/request-context.js";
+import { context as otelContext, type Context } from "@opentelemetry/api";
+import { startServerSpan, withContext } from "../telemetry/tracing/server-span.js";
 import { LISTENER } from "./call-context.js";
 import type { InFlightTracker } from "./in-flight.js";
 import type { Policy } from "./policy.js";
@@ -50,17 +52,19 @@ function normalise(
   context: HandlerContext,
   options: PolicyChainOptions,
   requestId: string,
-): ConnectError {
+): { error: ConnectError; code: string } {
   const mlsdm = MlsdmError.from(error);
   options.onError?.(mlsdm, context);
-  return mlsdm.toConnectError({ requestId });
+  return { error: mlsdm.toConnectError({ requestId }), code: mlsdm.entry.code };
 }
 
-/** One call's bookkeeping: request id, metrics and the access log line. */
+/** One call's bookkeeping: request id, server span, metrics and the access log line. */
 interface CallRecord {
   readonly request: RequestContext;
+  /** The trace context holding the call's server span; the handler runs inside it. */
+  readonly traceContext: Context;
   /** Records the end of the call with its status (once; later calls are ignored). */
-  finish(code: Code | undefined): void;
+  finish(code: Code | undefined, errorCode?: string): void;
 }
 
 /**
@@ -74,13 +78,22 @@ function startCall(method: DescMethod, context: HandlerContext, options: PolicyC
   const listener = context.values.get(LISTENER);
   const started = performance.now();
   options.metrics?.started(path, listener);
+  const span = startServerSpan(
+    method.parent.typeName,
+    method.name,
+    context.requestHeader,
+    listener,
+    context.protocolName,
+  );
   let done = false;
   return {
     request,
-    finish(code) {
+    traceContext: span.context,
+    finish(code, errorCode) {
       if (done) return;
       done = true;
       const status = code === undefined ? "OK" : grpcStatusName(code);
+      span.end({ code: status, numeric: code ?? 0, ...(errorCode === undefined ? {} : { errorCode }) });
       const seconds = (performance.now() - started) / 1000;
       options.metrics?.finished(path, listener, status, seconds);
       if (options.accessLog) {
@@ -92,6 +105,7 @@ function startCall(method: DescMethod, context: HandlerContext, options: PolicyC
           protocol: context.protocolName,
           code: status,
           duration_ms: Math.round(seconds * 1e6) / 1e3,
+          ...(errorCode === undefined ? {} : { error_code: errorCode }),
         });
       }
     },
@@ -102,21 +116,23 @@ function wrapUnary(method: DescMethod, handler: AnyHandler, options: PolicyChain
   return async (request, context) => {
     const done = options.tracker?.start();
     const call = startCall(method, context, options);
-    return withRequestContext(call.request, async () => {
-      try {
-        await runPolicies(options.policies, context);
-        options.validate?.(method, request);
-        const response = await handler(request, context);
-        call.finish(undefined);
-        return response;
-      } catch (error) {
-        const connectError = normalise(error, context, options, call.request.requestId);
-        call.finish(connectError.code);
-        throw connectError;
-      } finally {
-        done?.();
-      }
-    });
+    return otelContext.with(call.traceContext, () =>
+      withRequestContext(call.request, async () => {
+        try {
+          await runPolicies(options.policies, context);
+          options.validate?.(method, request);
+          const response = await handler(request, context);
+          call.finish(undefined);
+          return response;
+        } catch (error) {
+          const failed = normalise(error, context, options, call.request.requestId);
+          call.finish(failed.error.code, failed.code);
+          throw failed.error;
+        } finally {
+          done?.();
+        }
+      }),
+    );
   };
 }
 
@@ -125,9 +141,13 @@ function wrapServerStreaming(
   handler: AnyHandler,
   options: PolicyChainOptions,
 ): AnyHandler {
-  return async function* (request, context) {
-    const done = options.tracker?.start();
+  return (request, context) => {
     const call = startCall(method, context, options);
+    return withContext(call.traceContext, streamBody(request, context, call));
+  };
+
+  async function* streamBody(request: unknown, context: HandlerContext, call: CallRecord): AsyncGenerator {
+    const done = options.tracker?.start();
     enterRequestContext(call.request);
     try {
       await runPolicies(options.policies, context);
@@ -138,14 +158,14 @@ function wrapServerStreaming(
       }
       call.finish(undefined);
     } catch (error) {
-      const connectError = normalise(error, context, options, call.request.requestId);
-      call.finish(connectError.code);
-      throw connectError;
+      const failed = normalise(error, context, options, call.request.requestId);
+      call.finish(failed.error.code, failed.code);
+      throw failed.error;
     } finally {
       call.finish(Code.Canceled); // a stream the client abandoned; no-op after a result
       done?.();
     }
-  };
+  }
 }
 
 function wrapMethod(method: DescMethod, handler: AnyHandler, options: PolicyChainOptions): AnyHandler {

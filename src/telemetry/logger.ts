@@ -7,6 +7,7 @@
  */
 import winston from "winston";
 import { currentRequest } from "./request-context.js";
+import { activeTraceIds } from "./tracing/server-span.js";
 
 /** Log levels accepted by configuration, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -18,12 +19,17 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** Name and version stamped on every line. */
 export const SERVICE_NAME = "mlsdm";
 
-/** Adds the current request's id and method to every line logged inside a call. */
+/** Adds the current request's id and method, and the active trace and span ids, to every line. */
 const requestFields = winston.format((info) => {
   const request = currentRequest();
   if (request) {
     info.request_id ??= request.requestId;
     info.method ??= request.method;
+  }
+  const ids = activeTraceIds();
+  if (ids) {
+    info.trace_id ??= ids.traceId;
+    info.span_id ??= ids.spanId;
   }
   return info;
 });

@@ -5,6 +5,7 @@
  * `stream: true` events: text from content_block_delta/text_delta, usage from message_start and message_delta,
  * and a stream that ends before message_stop is an invalid_response.
  */
+import { traceHeaders } from "../../telemetry/tracing/server-span.js";
 import Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
 import type {
@@ -85,7 +86,7 @@ export function createAnthropicProvider(options: AnthropicOptions): ModelProvide
   async function generate(call: ModelCall): Promise<ModelReply> {
     let raw: unknown;
     try {
-      raw = await client.messages.create(body(call), { signal: call.signal });
+      raw = await client.messages.create(body(call), { signal: call.signal, headers: traceHeaders() });
     } catch (error) {
       throw toProviderFailure(error, context(call.signal));
     }
@@ -109,7 +110,10 @@ export function createAnthropicProvider(options: AnthropicOptions): ModelProvide
   async function stream(call: ModelCall): Promise<ModelStream> {
     let events: AsyncIterable<unknown>;
     try {
-      events = await client.messages.create({ ...body(call), stream: true }, { signal: call.signal });
+      events = await client.messages.create(
+        { ...body(call), stream: true },
+        { signal: call.signal, headers: traceHeaders() },
+      );
     } catch (error) {
       throw toProviderFailure(error, context(call.signal));
     }

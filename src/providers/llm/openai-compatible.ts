@@ -5,6 +5,7 @@
  * aborts the HTTP request. Replies are validated at runtime: a body without choices or text is an
  * invalid_response rather than an empty "successful" answer (core.md W9).
  */
+import { traceHeaders } from "../../telemetry/tracing/server-span.js";
 import OpenAI from "openai";
 import { z } from "zod";
 import type {
@@ -88,7 +89,10 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
   async function generate(call: ModelCall): Promise<ModelReply> {
     let raw: unknown;
     try {
-      raw = await client.chat.completions.create(body(call), { signal: call.signal });
+      raw = await client.chat.completions.create(body(call), {
+        signal: call.signal,
+        headers: traceHeaders(),
+      });
     } catch (error) {
       throw toProviderFailure(error, context(call.signal));
     }
@@ -104,7 +108,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
     try {
       chunks = await client.chat.completions.create(
         { ...body(call), stream: true, stream_options: { include_usage: true } },
-        { signal: call.signal },
+        { signal: call.signal, headers: traceHeaders() },
       );
     } catch (error) {
       throw toProviderFailure(error, context(call.signal));
