@@ -38,6 +38,11 @@ export function registerEngineMetrics(metrics: Metrics, controller: CognitiveCon
       "Bytes of the cognitive store (fixed at start).",
       () => controller.memoryUsageBytes(),
     ],
+    [
+      "mlsdm_memory_limit_bytes",
+      "Resident memory limit of the process (controller.rssLimitMb) above which the emergency brake engages.",
+      () => controller.limits.rssLimitBytes,
+    ],
     ["mlsdm_synaptic_norm_l1", "Euclidean norm of synaptic level L1.", () => state().norms.l1],
     ["mlsdm_synaptic_norm_l2", "Euclidean norm of synaptic level L2.", () => state().norms.l2],
     ["mlsdm_synaptic_norm_l3", "Euclidean norm of synaptic level L3.", () => state().norms.l3],
