@@ -6,6 +6,7 @@
  * PII scrubbing as winston formats here, so every caller keeps using `logger`.
  */
 import winston from "winston";
+import { scrubPii } from "./pii.js";
 import { currentRequest } from "./request-context.js";
 import { activeTraceIds } from "./tracing/server-span.js";
 
@@ -34,8 +35,21 @@ const requestFields = winston.format((info) => {
   return info;
 });
 
+/**
+ * Scrubs personal data and credentials from the message and every top-level string field
+ * (BASE-SEC-h): a value that slipped into a log call (an error message quoting a prompt, a
+ * header) is masked before the line is written.
+ */
+const scrubFields = winston.format((info) => {
+  for (const [key, value] of Object.entries(info)) {
+    if (typeof value === "string" && key !== "level") info[key] = scrubPii(value);
+  }
+  return info;
+});
+
 function formatFor(format: LogFormat): winston.Logform.Format {
   const base = winston.format.combine(
+    scrubFields(),
     requestFields(),
     winston.format.timestamp(),
     winston.format.errors({ stack: false }),

@@ -22,6 +22,9 @@ export interface TracingHandle {
 
 const DISABLED: TracingHandle = { enabled: false, exporters: [], shutdown: () => Promise.resolve() };
 
+/** Longest wait for pending spans at shutdown, ms. */
+export const SHUTDOWN_TIMEOUT_MS = 2_000;
+
 /** Exporter names accepted in OTEL_TRACES_EXPORTER. */
 export const TRACE_EXPORTERS = ["otlp", "console", "none"] as const;
 
@@ -83,7 +86,15 @@ export async function startTracing(
     enabled: true,
     exporters,
     async shutdown() {
-      await provider.shutdown();
+      // Flush what we can, but never let an unreachable collector hold up the process exit.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        provider.shutdown().catch(() => undefined),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       trace.disable();
     },
   };
