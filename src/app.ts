@@ -142,11 +142,13 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
         },
         onResult: (result) => {
           generationMetrics.recordResult(result);
+          const { rejectedAt, moralValue } = result.decision;
+          if (rejectedAt !== "rhythm") engineMetrics.recordEvaluation(moralValue, rejectedAt !== "pre_moral");
         },
         afterCall: supervisor.check,
       },
-      (outcome) => {
-        engineMetrics.recordEvent(outcome);
+      (outcome, moralValue) => {
+        engineMetrics.recordEvent(outcome, moralValue);
         supervisor.check();
       },
     );

@@ -6,9 +6,20 @@
 import type { CognitiveController, EventOutcome } from "../../core/controller.js";
 import type { Metrics } from "../../telemetry/metrics/registry.js";
 
-/** Counts per event, recorded by the Engine service after each ProcessEvent. */
+/** Counts per event, recorded by the Engine service after each ProcessEvent (and Generate admission). */
 export interface EngineEventMetrics {
-  recordEvent(outcome: EventOutcome): void;
+  recordEvent(outcome: EventOutcome, moralValue: number): void;
+  /** A moral evaluation (ProcessEvent or Generate) of `moralValue` and its verdict. */
+  recordEvaluation(moralValue: number, accepted: boolean): void;
+}
+
+/** The moral_range label of a moral value: the filter's fixed bounds and the default threshold split it. */
+export function moralRange(value: number): string {
+  if (value < 0.3) return "0.0-0.3";
+  if (value < 0.5) return "0.3-0.5";
+  if (value < 0.7) return "0.5-0.7";
+  if (value < 0.9) return "0.7-0.9";
+  return "0.9-1.0";
 }
 
 /** Registers the engine gauges over `controller` and returns the per-event counters. */
@@ -82,8 +93,24 @@ export function registerEngineMetrics(metrics: Metrics, controller: CognitiveCon
     help: "Moral filter decisions on events that reached it (accept or reject).",
     labels: ["decision"],
   });
+  const evaluated = metrics.counter({
+    name: "mlsdm_events_evaluated_total",
+    help: "Moral evaluations (ProcessEvent and Generate) by range of the moral value applied.",
+    labels: ["moral_range"],
+  });
+  const acceptedTotal = metrics.counter({
+    name: "mlsdm_events_accepted_total",
+    help: "Moral evaluations that accepted, by range of the moral value applied.",
+    labels: ["moral_range"],
+  });
+  const recordEvaluation = (moralValue: number, accepted: boolean): void => {
+    const range = moralRange(moralValue);
+    evaluated({ moral_range: range });
+    if (accepted) acceptedTotal({ moral_range: range });
+  };
   return {
-    recordEvent(outcome) {
+    recordEvaluation,
+    recordEvent(outcome, moralValue) {
       events({ outcome: outcome.accepted ? "accepted" : (outcome.rejection ?? "unknown") }, 1);
       if (
         outcome.accepted ||
@@ -91,6 +118,7 @@ export function registerEngineMetrics(metrics: Metrics, controller: CognitiveCon
         outcome.rejection === "processing_time_exceeded"
       ) {
         decisions({ decision: outcome.rejection === "moral" ? "reject" : "accept" }, 1);
+        recordEvaluation(moralValue, outcome.rejection !== "moral");
       }
     },
   };

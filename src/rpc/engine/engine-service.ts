@@ -40,7 +40,7 @@ export function createEngineService(
   controller: CognitiveController,
   wall: WallClock,
   generation: GenerationContext,
-  afterEvent: (outcome: EventOutcome) => void = () => undefined,
+  afterEvent: (outcome: EventOutcome, moralValue: number) => void = () => undefined,
 ): ServiceImpl<typeof EngineService> {
   return {
     generate: generateHandler(generation),
@@ -49,7 +49,7 @@ export function createEngineService(
       const outcome = refused(() =>
         controller.processEvent(Float32Array.from(request.vector), request.moralValue),
       );
-      afterEvent(outcome);
+      afterEvent(outcome, request.moralValue);
       return {
         state: stateMessage(outcome.state, wall),
         accepted: outcome.accepted,
