@@ -24,6 +24,7 @@ import { createRequestValidator } from "./policy/validate.js";
 import type { CognitiveController } from "./core/controller.js";
 import { GenerationEngine } from "./core/engine/engine.js";
 import { registerGenerationMetrics } from "./rpc/engine/generation-metrics.js";
+import { emergencyError } from "./rpc/engine/emergency-error.js";
 import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./providers/from-config.js";
 import type { StatefulGateway } from "./providers/model-gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
@@ -136,10 +137,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       {
         engine: generation,
         clock: monotonicClock,
-        emergencyRetryMs: () => {
-          const next = controller.state().emergency.nextRecoveryAtMs;
-          return next === undefined ? undefined : Math.max(0, next - monotonicClock());
-        },
+        emergencyError: () => emergencyError(controller, monotonicClock()),
         onResult: (result) => {
           generationMetrics.recordResult(result);
           const { rejectedAt, moralValue } = result.decision;

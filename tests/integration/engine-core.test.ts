@@ -11,7 +11,8 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { EmergencyReason, Phase, RejectionReason } from "../../src/gen/mlsdm/v1/state_pb.js";
-import { connectClient, grpcClient, grpcUnary } from "./support/clients.js";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { connectClient, grpcClient, grpcErrorInfo, grpcUnary } from "./support/clients.js";
 import { startTestServer } from "./support/server.js";
 
 const DIM = 384;
@@ -106,8 +107,9 @@ describe("the cognitive core served on both listeners", () => {
     expect(triggered.emergency).toMatchObject({ active: true, reason: EmergencyReason.MANUAL });
     await expect.poll(() => seen.at(-1), { timeout: 1500 }).toBe(ServingStatus.NOT_SERVING);
     const grpc = grpcClient(EngineService, app.grpcPort);
-    const { response } = await grpcUnary(grpc, "processEvent", { vector: vector(4), moralValue: 0.95 });
-    expect(response).toMatchObject({ accepted: false, rejectionReason: RejectionReason.EMERGENCY_SHUTDOWN });
+    const { error: refused } = await grpcUnary(grpc, "processEvent", { vector: vector(4), moralValue: 0.95 });
+    expect(refused?.code).toBe(grpcStatus.UNAVAILABLE);
+    expect(refused && grpcErrorInfo(refused)?.metadata).toMatchObject({ code: "E701", reason: "manual" });
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
 

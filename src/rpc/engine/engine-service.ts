@@ -11,6 +11,7 @@ import type { CognitiveController, EventOutcome } from "../../core/controller.js
 import { PelmValidationError } from "../../core/pelm.js";
 import type { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
+import { emergencyError } from "./emergency-error.js";
 import { generateHandler, generateStreamHandler, type GenerationContext } from "./generation-handlers.js";
 import { phaseMessage, rejectionMessage, stateMessage, type WallClock } from "../state-message.js";
 
@@ -50,6 +51,10 @@ export function createEngineService(
         controller.processEvent(Float32Array.from(request.vector), request.moralValue),
       );
       afterEvent(outcome, request.moralValue);
+      if (outcome.rejection === "emergency_shutdown" || outcome.rejection === "process_memory_exceeded") {
+        // REL-001: engine calls fail fast while the brake is engaged, with the reason and RetryInfo.
+        throw emergencyError(controller, performance.now());
+      }
       return {
         state: stateMessage(outcome.state, wall),
         accepted: outcome.accepted,

@@ -15,14 +15,15 @@ import type {
 } from "../../gen/mlsdm/v1/engine_pb.js";
 import { decisionMessage } from "./generation-messages.js";
 import { generationError } from "./provider-errors.js";
+import type { MlsdmError } from "../../telemetry/errors/index.js";
 
 /** What the handlers need. */
 export interface GenerationContext {
   readonly engine: GenerationEngine;
   /** The engine's clock (monotonic ms), for the absolute deadline. */
   readonly clock: () => number;
-  /** Remaining emergency cooldown in ms, for RetryInfo on E701. */
-  readonly emergencyRetryMs: () => number | undefined;
+  /** The error of a call refused because the emergency brake is engaged (E701 / E704). */
+  readonly emergencyError: () => MlsdmError;
   /** Called with every finished generation (metrics). */
   readonly onResult?: (result: GenerationResult) => void;
   /** Called after every call that reached the controller (health follows the brake). */
@@ -71,7 +72,7 @@ export function generateHandler(ctx: GenerationContext) {
       ctx.onResult?.(result);
       return { text: result.text, decision: decisionMessage(result, request.enableDiagnostics) };
     } catch (error) {
-      throw generationError(error, ctx.emergencyRetryMs);
+      throw generationError(error, ctx.emergencyError);
     } finally {
       ctx.afterCall?.();
     }
@@ -104,7 +105,7 @@ export function generateStreamHandler(ctx: GenerationContext) {
         }
       }
     } catch (error) {
-      throw generationError(error, ctx.emergencyRetryMs);
+      throw generationError(error, ctx.emergencyError);
     } finally {
       ctx.afterCall?.();
     }

@@ -28,9 +28,9 @@ function reasonFor(failure: ProviderFailure): ErrorReason {
 
 /**
  * The catalogue error for a pipeline failure; other errors pass through unchanged (the policy
- * chain turns unknown ones into INTERNAL). `emergencyRetryMs` is the remaining cooldown.
+ * chain turns unknown ones into INTERNAL). `emergency` builds the error of a refused call.
  */
-export function generationError(error: unknown, emergencyRetryMs: () => number | undefined): unknown {
+export function generationError(error: unknown, emergency: () => MlsdmError): unknown {
   if (error instanceof ProviderFailure) {
     return new MlsdmError(reasonFor(error), {
       detail: error.message,
@@ -39,13 +39,6 @@ export function generationError(error: unknown, emergencyRetryMs: () => number |
       cause: error,
     });
   }
-  if (error instanceof EngineRefused) {
-    const retry = emergencyRetryMs();
-    return new MlsdmError("EMERGENCY_SHUTDOWN", {
-      detail: error.message,
-      metadata: { reason: error.reason },
-      ...(retry === undefined ? {} : { retryDelayMs: retry }),
-    });
-  }
+  if (error instanceof EngineRefused) return emergency();
   return error;
 }
