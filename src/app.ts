@@ -144,6 +144,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           if (rejectedAt !== "rhythm") engineMetrics.recordEvaluation(moralValue, rejectedAt !== "pre_moral");
         },
         afterCall: supervisor.check,
+        deadlines: { generateMs: config.engine.generateDeadlineMs, streamMs: config.engine.streamDeadlineMs },
       },
       (outcome, moralValue) => {
         engineMetrics.recordEvent(outcome, moralValue);

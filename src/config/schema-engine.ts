@@ -267,6 +267,16 @@ export const engineSection = z
       description:
         "GenerateStream: characters of the latest answer text the content scorer judges each time it runs.",
     }),
+    generateDeadlineMs: key(integer(100, 3_600_000, 60_000), {
+      env: "MLSDM_ENGINE_GENERATE_DEADLINE_MS",
+      description:
+        "Server cap on a Generate call, in ms: the effective deadline is the earlier of the client's and this (REL-004).",
+    }),
+    streamDeadlineMs: key(integer(100, 3_600_000, 300_000), {
+      env: "MLSDM_ENGINE_STREAM_DEADLINE_MS",
+      description:
+        "Server cap on a GenerateStream call, in ms (the earlier of the client's deadline and this).",
+    }),
     streamCheckChars: key(integer(1, 65_536, 80), {
       env: "MLSDM_ENGINE_STREAM_CHECK_CHARS",
       description:

@@ -50,6 +50,8 @@ describe("configSchema defaults", () => {
         aphasiaRepair: true,
         aphasiaSeverityThreshold: 0.3,
         streamWindowChars: 400,
+        generateDeadlineMs: 60_000,
+        streamDeadlineMs: 300_000,
         streamCheckChars: 80,
       },
       llm: {
@@ -141,6 +143,8 @@ describe("configEntries", () => {
       ["engine.aphasiaRepair", "MLSDM_ENGINE_APHASIA_REPAIR", "boolean", true],
       ["engine.aphasiaSeverityThreshold", "MLSDM_ENGINE_APHASIA_SEVERITY_THRESHOLD", "number", 0.3],
       ["engine.streamWindowChars", "MLSDM_ENGINE_STREAM_WINDOW_CHARS", "integer", 400],
+      ["engine.generateDeadlineMs", "MLSDM_ENGINE_GENERATE_DEADLINE_MS", "integer", 60000],
+      ["engine.streamDeadlineMs", "MLSDM_ENGINE_STREAM_DEADLINE_MS", "integer", 300000],
       ["engine.streamCheckChars", "MLSDM_ENGINE_STREAM_CHECK_CHARS", "integer", 80],
       ["llm.primary.backend", "MLSDM_LLM_PRIMARY_BACKEND", "enum", "local_stub"],
       ["llm.primary.model", "MLSDM_LLM_PRIMARY_MODEL", "string", ""],

@@ -137,3 +137,39 @@ describe("Generate with an OpenAI-compatible provider over HTTP", () => {
     expect(app.controller.pelm.size).toBeGreaterThan(0); // from the first test only
   });
 });
+
+describe("the server's deadline cap", () => {
+  it("ends a Generate without a client deadline at engine.generateDeadlineMs, on both listeners", async () => {
+    const fake = await FakeModelServer.start();
+    const app = await startTestServer({
+      MLSDM_LLM_PRIMARY_BACKEND: "openai",
+      MLSDM_LLM_PRIMARY_BASE_URL: fake.openAiBaseUrl,
+      MLSDM_LLM_PRIMARY_API_KEY: "sk-test",
+      MLSDM_ENGINE_GENERATE_DEADLINE_MS: "300",
+    });
+    try {
+      fake.enqueue({ kind: "slow", delayMs: 5_000 }, { kind: "slow", delayMs: 5_000 });
+      let started = performance.now();
+      const error = await failure(
+        connectClient(EngineService, app.httpPort, "connect").generate({ prompt: "Hi" }),
+      );
+      expect(performance.now() - started).toBeLessThan(300 + 150);
+      expect(error?.code).toBe(Code.DeadlineExceeded);
+      expect(connectErrorInfo(error)?.metadata.code).toBe("E601");
+      const g = grpcClient(EngineService, app.grpcPort);
+      started = performance.now();
+      const { error: grpcError } = await grpcUnary(
+        g,
+        "generate",
+        create(GenerateRequestSchema, { prompt: "Hi" }),
+      );
+      g.close();
+      expect(performance.now() - started).toBeLessThan(300 + 150);
+      expect(grpcError?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+      expect(app.controller.pelm.size).toBe(0);
+    } finally {
+      await app.shutdown("test done");
+      await fake.close();
+    }
+  });
+});

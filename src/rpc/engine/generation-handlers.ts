@@ -28,26 +28,44 @@ export interface GenerationContext {
   readonly onResult?: (result: GenerationResult) => void;
   /** Called after every call that reached the controller (health follows the brake). */
   readonly afterCall?: () => void;
+  /** Server caps on the call's deadline, ms. */
+  readonly deadlines: { readonly generateMs: number; readonly streamMs: number };
 }
 
 /**
- * The call's budget. The context's signal aborts on client cancellation, deadline and
+ * The call's budget (REL-004): the effective deadline is the earlier of the client's and the
+ * server's cap for the method. The context's signal aborts on client cancellation, deadline and
  * shutdown; the engine and the providers tell a deadline from a cancellation by the abort
- * reason, so a deadline is re-signalled as a `TimeoutError` (as `AbortSignal.timeout` does).
+ * reason, so a deadline is signalled as a `TimeoutError` (as `AbortSignal.timeout` does).
+ * `release` clears the cap's timer when the call ends.
  */
-export function budgetFor(context: HandlerContext, clock: () => number): CallBudget {
-  const remaining = context.timeoutMs();
+export function budgetFor(
+  context: HandlerContext,
+  clock: () => number,
+  capMs: number,
+): CallBudget & { release(): void } {
+  const client = context.timeoutMs();
+  const remaining = client === undefined ? capMs : Math.min(client, capMs);
   const controller = new AbortController();
+  const deadline = (): void => {
+    controller.abort(new DOMException("the call's deadline passed", "TimeoutError"));
+  };
+  const timer = setTimeout(deadline, Math.max(0, remaining));
   const relay = (): void => {
     const left = context.timeoutMs();
-    const deadline = left !== undefined && left <= 0;
-    controller.abort(
-      deadline ? new DOMException("the call's deadline passed", "TimeoutError") : context.signal.reason,
-    );
+    if (left !== undefined && left <= 0) deadline();
+    else controller.abort(context.signal.reason);
   };
   if (context.signal.aborted) relay();
   else context.signal.addEventListener("abort", relay, { once: true });
-  return { signal: controller.signal, deadlineAt: remaining === undefined ? undefined : clock() + remaining };
+  return {
+    signal: controller.signal,
+    deadlineAt: clock() + remaining,
+    release: () => {
+      clearTimeout(timer);
+      context.signal.removeEventListener("abort", relay);
+    },
+  };
 }
 
 function engineRequest(request: GenerateRequest | GenerateStreamRequest): GenerationRequest {
@@ -67,13 +85,15 @@ export function generateHandler(ctx: GenerationContext) {
     request: GenerateRequest,
     context: HandlerContext,
   ): Promise<MessageInitShape<typeof GenerateResponseSchema>> => {
+    const budget = budgetFor(context, ctx.clock, ctx.deadlines.generateMs);
     try {
-      const result = await ctx.engine.generate(engineRequest(request), budgetFor(context, ctx.clock));
+      const result = await ctx.engine.generate(engineRequest(request), budget);
       ctx.onResult?.(result);
       return { text: result.text, decision: decisionMessage(result, request.enableDiagnostics) };
     } catch (error) {
       throw generationError(error, ctx.emergencyError);
     } finally {
+      budget.release();
       ctx.afterCall?.();
     }
   };
@@ -85,9 +105,10 @@ export function generateStreamHandler(ctx: GenerationContext) {
     request: GenerateStreamRequest,
     context: HandlerContext,
   ): AsyncGenerator<MessageInitShape<typeof GenerateStreamResponseSchema>> {
+    const budget = budgetFor(context, ctx.clock, ctx.deadlines.streamMs);
     try {
       let index = 0;
-      for await (const event of ctx.engine.stream(engineRequest(request), budgetFor(context, ctx.clock))) {
+      for await (const event of ctx.engine.stream(engineRequest(request), budget)) {
         if (event.kind === "delta") {
           yield { event: { case: "delta", value: { text: event.text, index } } };
           index += 1;
@@ -107,6 +128,7 @@ export function generateStreamHandler(ctx: GenerationContext) {
     } catch (error) {
       throw generationError(error, ctx.emergencyError);
     } finally {
+      budget.release();
       ctx.afterCall?.();
     }
   };
