@@ -97,6 +97,8 @@ export interface EventOutcome {
 
 /** Version 2 adds the text store (TEXT section) after the PELM; version 1 restores with no texts. */
 const SNAPSHOT_VERSION = 2;
+const JOURNAL_TAG = "JRNL";
+const JOURNAL_VERSION = 1;
 
 /** What Generate does in the sleep phase (config engine.sleepBehaviour). */
 export type SleepBehaviour = "short_answers" | "reject";
@@ -135,11 +137,14 @@ function round4(value: number): number {
 
 /** The cognitive controller. */
 export class CognitiveController {
-  readonly moral: MoralFilter;
-  readonly rhythm: CognitiveRhythm;
-  readonly synaptic: SynapticMemory;
-  readonly pelm: Pelm;
-  readonly texts: ContextTexts;
+  // The parts are replaced only by `restoreFrom` (an operator restore), in one synchronous step.
+  private moralPart: MoralFilter;
+  private rhythmPart: CognitiveRhythm;
+  private synapticPart: SynapticMemory;
+  private pelmPart: Pelm;
+  private textsPart: ContextTexts;
+  /** Receives the journal entry of every memory write, synchronously, right after it is applied. */
+  private journal: ((entry: Uint8Array) => void) | undefined;
   readonly limits: ControllerLimits;
   private readonly brake: EmergencyBrake;
   private readonly clock: Clock;
@@ -165,12 +170,12 @@ export class CognitiveController {
     this.memory = options.memory;
     this.phaseTolerance = options.phaseTolerance;
     this.limits = { ...CONTROLLER_LIMITS_DEFAULTS, ...options.limits };
-    this.moral = parts.moral ?? new MoralFilter(options.moral);
-    this.rhythm = parts.rhythm ?? new CognitiveRhythm(options.rhythm);
-    this.synaptic =
+    this.moralPart = parts.moral ?? new MoralFilter(options.moral);
+    this.rhythmPart = parts.rhythm ?? new CognitiveRhythm(options.rhythm);
+    this.synapticPart =
       parts.synaptic ?? new SynapticMemory({ ...options.synaptic, dimension: options.dimension });
-    this.pelm = parts.pelm ?? new Pelm({ dimension: options.dimension, capacity: options.pelmCapacity });
-    this.texts = parts.texts ?? new ContextTexts(this.pelm.capacity);
+    this.pelmPart = parts.pelm ?? new Pelm({ dimension: options.dimension, capacity: options.pelmCapacity });
+    this.textsPart = parts.texts ?? new ContextTexts(this.pelmPart.capacity);
     this.brake = new EmergencyBrake({ ...RECOVERY_DEFAULTS, ...options.recovery });
     const storeBytes = this.memoryUsageBytes();
     if (storeBytes > this.limits.maxStoreBytes) {
@@ -178,6 +183,76 @@ export class CognitiveController {
         `the cognitive store needs ${storeBytes} bytes, above the bound of ${this.limits.maxStoreBytes} bytes`,
       );
     }
+  }
+
+  get moral(): MoralFilter {
+    return this.moralPart;
+  }
+  get rhythm(): CognitiveRhythm {
+    return this.rhythmPart;
+  }
+  get synaptic(): SynapticMemory {
+    return this.synapticPart;
+  }
+  get pelm(): Pelm {
+    return this.pelmPart;
+  }
+  get texts(): ContextTexts {
+    return this.textsPart;
+  }
+
+  /** Sends the journal entry of every memory write to `sink` (the durable store), or stops. */
+  setJournal(sink: ((entry: Uint8Array) => void) | undefined): void {
+    this.journal = sink;
+  }
+
+  /**
+   * The journal entry of a memory write just applied: the vector, phase and text written, and
+   * the small state after it (step, moral filter, rhythm), so a replay ends in the same state.
+   */
+  private journalWrite(vector: Float32Array, phase: number, text: string): void {
+    if (!this.journal) return;
+    const writer = new BinaryWriter().section(JOURNAL_TAG, JOURNAL_VERSION);
+    writer.f32s(vector).f64(phase).string(text).u53(this.stepCounter);
+    this.moralPart.snapshot(writer);
+    this.rhythmPart.snapshot(writer);
+    this.journal(writer.finish());
+  }
+
+  /** Re-applies one journal entry (start-up replay after the newest snapshot). */
+  replay(entry: Uint8Array): void {
+    const reader = new BinaryReader(entry);
+    reader.section(JOURNAL_TAG, [JOURNAL_VERSION]);
+    const vector = reader.f32s(this.options.dimension);
+    const phase = reader.f64();
+    const text = reader.string();
+    const step = reader.u53();
+    const moral = MoralFilter.restore(reader, this.options.moral);
+    const rhythm = CognitiveRhythm.restore(reader);
+    if (!reader.done) throw new SnapshotFormatError("trailing bytes after a journal entry");
+    const norm = this.pelmPart.checkVector(vector);
+    this.synapticPart.update(vector);
+    this.textsPart.set(this.pelmPart.entangleChecked(vector, norm, phase), text);
+    this.stepCounter = step;
+    this.moralPart.adopt(moral);
+    this.rhythmPart.adopt(rhythm);
+  }
+
+  /**
+   * Replaces the whole state with a snapshot's, in one synchronous step (no call can see a
+   * half-restored state). The journal sink is kept. Throws SnapshotFormatError, leaving the
+   * current state untouched, when the snapshot is corrupt or of another dimension.
+   */
+  restoreFrom(bytes: Uint8Array): void {
+    const other = CognitiveController.restore(bytes, this.options);
+    this.moralPart = other.moralPart;
+    this.rhythmPart = other.rhythmPart;
+    this.synapticPart = other.synapticPart;
+    this.pelmPart = other.pelmPart;
+    this.textsPart = other.textsPart;
+    this.stepCounter = other.stepCounter;
+    this.overruns = other.overruns;
+    this.brake.importState(other.brake.exportState());
   }
 
   /** Bytes of the cognitive store (PELM + synaptic + bookkeeping); fixed after construction. */
@@ -277,6 +352,7 @@ export class CognitiveController {
     this.synaptic.update(vector);
     this.texts.set(this.pelm.entangleChecked(vector, norm, PHASE_VALUES.wake), "");
     this.rhythm.step();
+    this.journalWrite(vector, PHASE_VALUES.wake, "");
     return this.outcome(true, undefined, "processed", startedAt, true);
   }
 
@@ -343,6 +419,7 @@ export class CognitiveController {
     this.synaptic.update(vector);
     const slot = this.pelm.entangleChecked(vector, norm, PHASE_VALUES.wake);
     this.texts.set(slot, text);
+    this.journalWrite(vector, PHASE_VALUES.wake, text);
     return slot;
   }
 

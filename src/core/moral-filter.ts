@@ -167,6 +167,12 @@ export class MoralFilter {
     this.currentEma = EMA_TARGET;
   }
 
+  /** Takes over the state (threshold and ema) of `other` (a restored filter). */
+  adopt(other: MoralFilter): void {
+    this.currentThreshold = other.currentThreshold;
+    this.currentEma = other.currentEma;
+  }
+
   /** Writes a "MORL" v1 section: threshold and ema as f64, bit for bit. */
   snapshot(writer: BinaryWriter): void {
     writer.section(SNAPSHOT_TAG, SNAPSHOT_VERSION).f64(this.currentThreshold).f64(this.currentEma);

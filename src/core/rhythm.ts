@@ -114,6 +114,12 @@ export class CognitiveRhythm {
     }
   }
 
+  /** Takes over the phase and counter of `other` (a restored rhythm with the same durations). */
+  adopt(other: CognitiveRhythm): void {
+    this.currentPhase = other.currentPhase;
+    this.remaining = other.remaining;
+  }
+
   /** Writes an "RHYT" v1 section: both durations, the phase (0 wake, 1 sleep) and the counter. */
   snapshot(writer: BinaryWriter): void {
     writer
