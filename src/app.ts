@@ -29,6 +29,7 @@ import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./provi
 import type { StatefulGateway } from "./providers/model-gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
 import { scrubPii } from "./telemetry/pii.js";
+import { closeDurableState, openDurableState } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
 import { configNumber, flattenConfig } from "./config/flatten.js";
 import { VERSION } from "./version.js";
@@ -104,6 +105,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     metrics: rpcMetrics,
   };
   const controller = overrides.controller ?? controllerFromConfig(config);
+  const durable = config.state.mode === "sqlite" ? openDurableState(controller, config) : undefined;
   const engineMetrics = registerEngineMetrics(metrics, controller);
   const wall = wallClockFrom(monotonicClock);
   let serving = false;
@@ -144,6 +146,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           if (rejectedAt !== "rhythm") engineMetrics.recordEvaluation(moralValue, rejectedAt !== "pre_moral");
         },
         afterCall: supervisor.check,
+        ...(durable ? { persisted: () => durable.flushed() } : {}),
         deadlines: { generateMs: config.engine.generateDeadlineMs, streamMs: config.engine.streamDeadlineMs },
       },
       (outcome, moralValue) => {
@@ -162,6 +165,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       configSummary: () => flattenConfig(maskSecrets(config)),
       onEmergencyChange: supervisor.check,
       providers: () => gateway.status(),
+      durable,
     });
   const services = [
     mount(EngineService, applyPolicies(EngineService, engine, guarded)),
@@ -233,6 +237,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     // Whatever still runs now is past the drain budget (or a stream that ends with health):
     // give the listeners a short grace to flush, then cut.
     await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
+    if (durable) closeDurableState(durable);
     logger.info("shutdown complete", {
       event: "shutdown_complete",
       drained,

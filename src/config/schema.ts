@@ -192,6 +192,24 @@ export const configSchema = z.strictObject({
   llm: llmSection,
   embedding: embeddingSection,
   scorer: scorerSection,
+  state: z
+    .strictObject({
+      mode: key(oneOf(["sqlite", "memory"] as const, "sqlite"), {
+        env: "MLSDM_STATE",
+        description:
+          "sqlite: memory writes are journalled and snapshotted to mlsdm.sqlite under dataDir and survive restarts; memory: nothing is persisted (tests, ephemeral replicas).",
+      }),
+      snapshotIntervalSeconds: key(integer(1, 86_400, 300), {
+        env: "MLSDM_SNAPSHOT_INTERVAL_SECONDS",
+        description: "Seconds between automatic snapshots (each truncates the journal it covers).",
+      }),
+      keepSnapshots: key(integer(1, 1000, 5), {
+        env: "MLSDM_SNAPSHOT_KEEP",
+        description:
+          "Automatic snapshots kept; older ones are deleted (snapshots made by an operator are kept).",
+      }),
+    })
+    .prefault({}),
   dataDir: key(text("./.data"), {
     env: "MLSDM_DATA_DIR",
     description: "Directory for local state (memory snapshots, SQLite), relative to the working directory.",

@@ -22,7 +22,11 @@ function runMain(extra: Record<string, string>): Promise<Exit> {
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith("MLSDM_")) env[name] = value;
   }
-  Object.assign(env, { MLSDM_HOST: "127.0.0.1", MLSDM_GRPC_PORT: "0", MLSDM_HTTP_PORT: "0" }, extra);
+  Object.assign(
+    env,
+    { MLSDM_HOST: "127.0.0.1", MLSDM_GRPC_PORT: "0", MLSDM_HTTP_PORT: "0", MLSDM_STATE: "memory" },
+    extra,
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: repoRoot,

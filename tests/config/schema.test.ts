@@ -67,6 +67,7 @@ describe("configSchema defaults", () => {
       },
       embedding: { backend: "hashing", model: "", baseUrl: "", apiKey: "" },
       scorer: { backend: "lexicon", model: "", baseUrl: "", apiKey: "" },
+      state: { mode: "sqlite", snapshotIntervalSeconds: 300, keepSnapshots: 5 },
       dataDir: "./.data",
       secureMode: false,
     };
@@ -171,6 +172,9 @@ describe("configEntries", () => {
       ["scorer.model", "MLSDM_SCORER_MODEL", "string", ""],
       ["scorer.baseUrl", "MLSDM_SCORER_BASE_URL", "string", ""],
       ["scorer.apiKey", "MLSDM_SCORER_API_KEY", "string", ""],
+      ["state.mode", "MLSDM_STATE", "enum", "sqlite"],
+      ["state.snapshotIntervalSeconds", "MLSDM_SNAPSHOT_INTERVAL_SECONDS", "integer", 300],
+      ["state.keepSnapshots", "MLSDM_SNAPSHOT_KEEP", "integer", 5],
       ["dataDir", "MLSDM_DATA_DIR", "string", "./.data"],
       ["secureMode", "MLSDM_SECURE_MODE", "boolean", false],
     ]);

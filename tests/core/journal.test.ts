@@ -59,7 +59,9 @@ describe("the controller's journal", () => {
     const entry = entries[0];
     if (!entry) throw new Error("no journal entry");
     const target = new CognitiveController(options);
-    expect(() => target.replay(entry.subarray(0, entry.length - 3))).toThrow(SnapshotFormatError);
+    expect(() => {
+      target.replay(entry.subarray(0, entry.length - 3));
+    }).toThrow(SnapshotFormatError);
     expect(target.state().pelmUsed).toBe(0);
   });
 
@@ -74,7 +76,9 @@ describe("the controller's journal", () => {
     const before = target.state();
     const bad = bytes.slice();
     bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 0xff;
-    expect(() => target.restoreFrom(bad.subarray(0, bad.length - 10))).toThrow();
+    expect(() => {
+      target.restoreFrom(bad.subarray(0, bad.length - 10));
+    }).toThrow();
     expect(target.state()).toEqual(before);
   });
 });

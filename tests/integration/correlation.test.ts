@@ -15,7 +15,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 describe("request ids and access log lines", () => {
   it("echoes x-request-id on both listeners and logs it on the call's line", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...process.env, MLSDM_GRPC_PORT: "0", MLSDM_HTTP_PORT: "0", MLSDM_LOG_FORMAT: "json" },
+      env: {
+        ...process.env,
+        MLSDM_GRPC_PORT: "0",
+        MLSDM_HTTP_PORT: "0",
+        MLSDM_LOG_FORMAT: "json",
+        MLSDM_STATE: "memory",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const lines: Record<string, unknown>[] = [];

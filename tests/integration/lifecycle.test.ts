@@ -81,6 +81,7 @@ describe("the real process", () => {
       env: {
         ...process.env,
         MLSDM_GRPC_PORT: "0",
+        MLSDM_STATE: "memory",
         MLSDM_HTTP_PORT: "0",
         MLSDM_LOG_FORMAT: "json",
         MLSDM_SHUTDOWN_DELAY_MS: "200",

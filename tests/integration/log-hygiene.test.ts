@@ -18,6 +18,7 @@ describe("log lines of a server process", () => {
       env: {
         ...process.env,
         MLSDM_GRPC_PORT: "0",
+        MLSDM_STATE: "memory",
         MLSDM_HTTP_PORT: "0",
         MLSDM_LOG_FORMAT: "json",
         MLSDM_LOG_LEVEL: "debug",

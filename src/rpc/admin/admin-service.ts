@@ -9,6 +9,8 @@ import type { CognitiveController } from "../../core/controller.js";
 import { AdminService, BreakerState, ServingStatus } from "../../gen/mlsdm/v1/admin_pb.js";
 import { logger } from "../../telemetry/logger.js";
 import { notImplementedService } from "../not-implemented.js";
+import type { DurableState } from "../../store/durable-state.js";
+import { snapshotHandlers } from "./snapshot-handlers.js";
 import { emergencyMessage, stateMessage, type WallClock } from "../state-message.js";
 
 /** What the Admin service reads besides the controller. */
@@ -23,6 +25,8 @@ export interface AdminContext {
   readonly configSummary: () => Record<string, string>;
   /** Called after every change of the emergency state (health follows it). */
   readonly onEmergencyChange: () => void;
+  /** The durable state (undefined with MLSDM_STATE=memory). */
+  readonly durable?: DurableState | undefined;
   /** The model providers and their breakers, in routing order. */
   readonly providers: () => readonly { id: string; breaker: "closed" | "open" | "half_open" }[];
 }
@@ -42,6 +46,7 @@ export function createAdminService(context: AdminContext): ServiceImpl<typeof Ad
   const { controller, wall } = context;
   return {
     ...notImplementedService(AdminService),
+    ...snapshotHandlers(context.durable, context.onEmergencyChange),
     getStatus() {
       const state = controller.state();
       const servingStatus = context.draining()

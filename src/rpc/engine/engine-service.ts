@@ -12,7 +12,12 @@ import { PelmValidationError } from "../../core/pelm.js";
 import type { EngineService } from "../../gen/mlsdm/v1/engine_pb.js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
 import { emergencyError } from "./emergency-error.js";
-import { generateHandler, generateStreamHandler, type GenerationContext } from "./generation-handlers.js";
+import {
+  durably,
+  generateHandler,
+  generateStreamHandler,
+  type GenerationContext,
+} from "./generation-handlers.js";
 import { phaseMessage, rejectionMessage, stateMessage, type WallClock } from "../state-message.js";
 
 /** PELM's refusals (e.g. an all-zero vector) as the catalogue's INVALID_ARGUMENT errors. */
@@ -46,11 +51,12 @@ export function createEngineService(
   return {
     generate: generateHandler(generation),
     generateStream: generateStreamHandler(generation),
-    processEvent(request) {
+    async processEvent(request) {
       const outcome = refused(() =>
         controller.processEvent(Float32Array.from(request.vector), request.moralValue),
       );
       afterEvent(outcome, request.moralValue);
+      if (outcome.memoryUpdated) await durably(generation);
       if (outcome.rejection === "emergency_shutdown" || outcome.rejection === "process_memory_exceeded") {
         // REL-001: engine calls fail fast while the brake is engaged, with the reason and RetryInfo.
         throw emergencyError(controller, performance.now());

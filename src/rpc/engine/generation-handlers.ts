@@ -15,7 +15,7 @@ import type {
 } from "../../gen/mlsdm/v1/engine_pb.js";
 import { decisionMessage } from "./generation-messages.js";
 import { generationError } from "./provider-errors.js";
-import type { MlsdmError } from "../../telemetry/errors/index.js";
+import { MlsdmError } from "../../telemetry/errors/index.js";
 
 /** What the handlers need. */
 export interface GenerationContext {
@@ -28,6 +28,8 @@ export interface GenerationContext {
   readonly onResult?: (result: GenerationResult) => void;
   /** Called after every call that reached the controller (health follows the brake). */
   readonly afterCall?: () => void;
+  /** Resolves once the memory writes made so far are durable (journal committed). */
+  readonly persisted?: () => Promise<void>;
   /** Server caps on the call's deadline, ms. */
   readonly deadlines: { readonly generateMs: number; readonly streamMs: number };
 }
@@ -68,6 +70,19 @@ export function budgetFor(
   };
 }
 
+/** Waits for the journal commit of this call's memory write; a failed commit is E406. */
+export async function durably(ctx: { persisted?: () => Promise<void> }): Promise<void> {
+  if (!ctx.persisted) return;
+  try {
+    await ctx.persisted();
+  } catch (error) {
+    throw new MlsdmError("STORE_UNAVAILABLE", {
+      detail: "the memory write was not made durable",
+      cause: error,
+    });
+  }
+}
+
 function engineRequest(request: GenerateRequest | GenerateStreamRequest): GenerationRequest {
   return {
     prompt: request.prompt,
@@ -88,6 +103,7 @@ export function generateHandler(ctx: GenerationContext) {
     const budget = budgetFor(context, ctx.clock, ctx.deadlines.generateMs);
     try {
       const result = await ctx.engine.generate(engineRequest(request), budget);
+      if (result.storedSlot !== undefined) await durably(ctx);
       ctx.onResult?.(result);
       return { text: result.text, decision: decisionMessage(result, request.enableDiagnostics) };
     } catch (error) {
@@ -113,6 +129,7 @@ export function generateStreamHandler(ctx: GenerationContext) {
           yield { event: { case: "delta", value: { text: event.text, index } } };
           index += 1;
         } else {
+          if (event.result.storedSlot !== undefined) await durably(ctx);
           ctx.onResult?.(event.result);
           yield {
             event: {

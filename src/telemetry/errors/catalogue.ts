@@ -282,6 +282,14 @@ const entries = {
     message: "The memory state store is temporarily unavailable; retry after the delay.",
     action: "Check the state store (SQLite file under MLSDM_DATA_DIR: disk space, permissions, locks).",
   },
+  STATE_NOT_PERSISTENT: {
+    code: "E408",
+    family: "memory and state",
+    status: Code.FailedPrecondition,
+    retryable: false,
+    message: "Snapshots need persistent state; this server runs with MLSDM_STATE=memory.",
+    action: "Run with MLSDM_STATE=sqlite (the default) and a writable MLSDM_DATA_DIR to use snapshots.",
+  },
   PATH_NOT_ALLOWED: {
     code: "E407",
     family: "memory and state",

@@ -15,7 +15,13 @@ export async function startTestServer(
   overrides: ServiceOverrides = {},
 ): Promise<RunningApp> {
   const { config } = loadConfig({
-    env: { MLSDM_GRPC_PORT: "0", MLSDM_HTTP_PORT: "0", MLSDM_LOG_LEVEL: "error", ...env },
+    env: {
+      MLSDM_GRPC_PORT: "0",
+      MLSDM_HTTP_PORT: "0",
+      MLSDM_LOG_LEVEL: "error",
+      MLSDM_STATE: "memory",
+      ...env,
+    },
   });
   return startApp(config, overrides);
 }
