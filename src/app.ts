@@ -29,6 +29,8 @@ import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./provi
 import type { StatefulGateway } from "./providers/model-gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
 import { scrubPii } from "./telemetry/pii.js";
+import { startLagGuard } from "./policy/lag-guard.js";
+import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
 import { closeDurableState, openDurableState } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
 import { configNumber, flattenConfig } from "./config/flatten.js";
@@ -96,6 +98,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     errorsTotal({ code: error.entry.code });
     logError(error, context);
   };
+  const lagGuard = startLagGuard(config.limits.maxEventLoopLagMs);
   const guarded = {
     accessLog: true,
     policies: [drainGuard(drain)],
@@ -103,6 +106,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     onError,
     validate,
     metrics: rpcMetrics,
+    admit: admissionFromConfig(config, metrics, lagGuard),
   };
   const controller = overrides.controller ?? controllerFromConfig(config);
   const durable = config.state.mode === "sqlite" ? openDurableState(controller, config) : undefined;
@@ -229,6 +233,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     });
     serving = false;
     supervisor.stop();
+    lagGuard.stop();
     health.setAll(ServingStatus.NOT_SERVING);
     if (server.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, server.shutdownDelayMs));
     drain.draining = true;

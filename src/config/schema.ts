@@ -192,6 +192,46 @@ export const configSchema = z.strictObject({
   llm: llmSection,
   embedding: embeddingSection,
   scorer: scorerSection,
+  limits: z
+    .strictObject({
+      maxConcurrentPerListener: key(integer(1, 100_000, 100), {
+        env: "MLSDM_MAX_CONCURRENT",
+        description:
+          "Engine calls in flight per listener before new ones are refused with RESOURCE_EXHAUSTED E702.",
+      }),
+      llmGeneration: key(integer(1, 10_000, 10), {
+        env: "MLSDM_BULKHEAD_LLM_GENERATION",
+        description: "Concurrent Generate and GenerateStream calls (the llm_generation compartment).",
+      }),
+      cognitive: key(integer(1, 10_000, 100), {
+        env: "MLSDM_BULKHEAD_COGNITIVE",
+        description: "Concurrent ProcessEvent calls (the cognitive compartment).",
+      }),
+      memory: key(integer(1, 10_000, 50), {
+        env: "MLSDM_BULKHEAD_MEMORY",
+        description: "Concurrent RetrieveContext and GetState calls (the memory compartment).",
+      }),
+      queueSize: key(integer(0, 100_000, 100), {
+        env: "MLSDM_BULKHEAD_QUEUE_SIZE",
+        description:
+          "Calls that may wait for a slot in each compartment; beyond it they are refused at once.",
+      }),
+      queueTimeoutMs: key(integer(1, 600_000, 5_000), {
+        env: "MLSDM_BULKHEAD_QUEUE_TIMEOUT_MS",
+        description:
+          "Longest wait for a compartment slot before RESOURCE_EXHAUSTED E702 (also the RetryInfo delay).",
+      }),
+      priorityAgingMs: key(integer(1, 600_000, 1_000), {
+        env: "MLSDM_PRIORITY_AGING_MS",
+        description:
+          "A queued call gains one priority level (x-mlsdm-priority: low, normal, high) per this many ms waited, so low priority is never starved.",
+      }),
+      maxEventLoopLagMs: key(integer(0, 60_000, 200), {
+        env: "MLSDM_MAX_EVENT_LOOP_LAG_MS",
+        description: "Event-loop p99 delay above which new engine calls are shed (0 turns the guard off).",
+      }),
+    })
+    .prefault({}),
   state: z
     .strictObject({
       mode: key(oneOf(["sqlite", "memory"] as const, "sqlite"), {

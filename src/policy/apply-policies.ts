@@ -20,6 +20,7 @@ import { context as otelContext, type Context } from "@opentelemetry/api";
 import { startServerSpan, withContext } from "../telemetry/tracing/server-span.js";
 import { LISTENER } from "./call-context.js";
 import type { InFlightTracker } from "./in-flight.js";
+import type { Admission } from "./admission.js";
 import type { Policy } from "./policy.js";
 
 /** What the wrapper needs besides the implementation. */
@@ -34,6 +35,8 @@ export interface PolicyChainOptions {
   readonly metrics?: RpcMetrics;
   /** Write one access log line per call (info level). */
   readonly accessLog?: boolean;
+  /** Admission (in-flight cap, lag guard, bulkhead slot) after validation; released when the call ends. */
+  readonly admit?: Admission;
   /** Called with every error that leaves a handler, before it is sent (for logs). */
   readonly onError?: (error: MlsdmError, context: HandlerContext) => void;
 }
@@ -121,9 +124,14 @@ function wrapUnary(method: DescMethod, handler: AnyHandler, options: PolicyChain
         try {
           await runPolicies(options.policies, context);
           options.validate?.(method, request);
-          const response = await handler(request, context);
-          call.finish(undefined);
-          return response;
+          const release = await options.admit?.(method, context);
+          try {
+            const response = await handler(request, context);
+            call.finish(undefined);
+            return response;
+          } finally {
+            release?.();
+          }
         } catch (error) {
           const failed = normalise(error, context, options, call.request.requestId);
           call.finish(failed.error.code, failed.code);
@@ -152,11 +160,16 @@ function wrapServerStreaming(
     try {
       await runPolicies(options.policies, context);
       options.validate?.(method, request);
-      for await (const message of handler(request, context) as AsyncIterable<unknown>) {
-        yield message;
-        enterRequestContext(call.request); // generators resume in their caller's context
+      const release = await options.admit?.(method, context);
+      try {
+        for await (const message of handler(request, context) as AsyncIterable<unknown>) {
+          yield message;
+          enterRequestContext(call.request); // generators resume in their caller's context
+        }
+        call.finish(undefined);
+      } finally {
+        release?.();
       }
-      call.finish(undefined);
     } catch (error) {
       const failed = normalise(error, context, options, call.request.requestId);
       call.finish(failed.error.code, failed.code);

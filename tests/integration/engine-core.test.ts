@@ -31,7 +31,13 @@ describe("the cognitive core served on both listeners", () => {
   let app: RunningApp;
   let base: string;
   beforeAll(async () => {
-    app = await startTestServer({ MLSDM_RHYTHM_WAKE_DURATION: "10000" });
+    // Limits above the 1,000-call burst below: this suite is about lost updates, not admission.
+    app = await startTestServer({
+      MLSDM_RHYTHM_WAKE_DURATION: "10000",
+      MLSDM_BULKHEAD_COGNITIVE: "1000",
+      MLSDM_MAX_CONCURRENT: "2000",
+      MLSDM_MAX_EVENT_LOOP_LAG_MS: "0",
+    });
     base = `http://127.0.0.1:${app.httpPort}`;
   });
   afterAll(async () => {

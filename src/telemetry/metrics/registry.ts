@@ -125,6 +125,26 @@ export class Metrics {
     });
   }
 
+  /** A labelled gauge read at scrape time: `read` returns [label values, value] pairs. */
+  sampledLabelledGauge<L extends string>(
+    options: MetricOptions<L>,
+    read: () => readonly (readonly [Partial<Record<L, string>>, number])[],
+  ): void {
+    const check = this.guard(options);
+    new client.Gauge({
+      name: options.name,
+      help: options.help,
+      labelNames: [...(options.labels ?? [])],
+      registers: [this.registry],
+      collect() {
+        for (const [labels, value] of read()) {
+          check(labels);
+          this.set(labels, value);
+        }
+      },
+    });
+  }
+
   /**
    * A counter whose total is read at scrape time from a monotonic source (`read` must never
    * decrease): the metric is increased by the difference since the last scrape.
