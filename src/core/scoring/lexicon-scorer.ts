@@ -3,7 +3,7 @@
  * prompt): transparent, local and fast. Words are matched whole, after NFKC normalisation and
  * lower-casing, against the table in `lexicon.ts`.
  *
- * score = 1 − (largest category penalty + 0.1 per further category hit), clamped to [0, 1],
+ * score = 1 − (largest category penalty + 0.2 per further category hit), clamped to [0, 1],
  * where a category's penalty is weight × (1 + 0.5 × (hits − 1)), at most 1. More hits never
  * raise the score. Neutral text scores 1.
  */
@@ -33,7 +33,7 @@ export class LexiconScorer implements ContentScorer {
     for (const [category, count] of hits) {
       worst = Math.max(worst, Math.min(1, category.weight * (1 + 0.5 * (count - 1))));
     }
-    const penalty = worst + 0.1 * (hits.size - 1);
+    const penalty = worst + 0.2 * (hits.size - 1);
     const categories = [...hits.keys()].map((category) => category.name).sort();
     return { score: Math.min(1, Math.max(0, 1 - penalty)), categories };
   }
