@@ -127,7 +127,9 @@ describe("ResilientProvider", () => {
     const provider = new ScriptedProvider("p", ["hang"]);
     const abort = new AbortController();
     const pending = new ResilientProvider(provider, fast).generate(call(undefined, abort.signal));
-    setTimeout(() => { abort.abort(); }, 20);
+    setTimeout(() => {
+      abort.abort();
+    }, 20);
     await expect(pending).rejects.toMatchObject({ kind: "cancelled" });
     expect(provider.calls).toBe(1);
     expect(provider.signals[0]?.aborted).toBe(true);
