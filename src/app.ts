@@ -31,7 +31,7 @@ import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings
 import { scrubPii } from "./telemetry/pii.js";
 import { startLagGuard } from "./policy/lag-guard.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
-import { closeDurableState, openDurableState } from "./store/open-state.js";
+import { closeDurableState, openDurableState, registerStateMetrics } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
 import { configNumber, flattenConfig } from "./config/flatten.js";
 import { VERSION } from "./version.js";
@@ -110,6 +110,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   };
   const controller = overrides.controller ?? controllerFromConfig(config);
   const durable = config.state.mode === "sqlite" ? openDurableState(controller, config) : undefined;
+  if (durable) registerStateMetrics(metrics, durable);
   const engineMetrics = registerEngineMetrics(metrics, controller);
   const wall = wallClockFrom(monotonicClock);
   let serving = false;

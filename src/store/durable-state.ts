@@ -129,6 +129,11 @@ export class DurableState {
     }
   }
 
+  /** Entries queued but not yet committed. */
+  get pendingEntries(): number {
+    return this.pending.length;
+  }
+
   /** Entries committed since start. */
   get journalled(): number {
     return this.journalledTotal;

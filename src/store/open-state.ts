@@ -6,7 +6,27 @@ import path from "node:path";
 import type { Config } from "../config/index.js";
 import type { CognitiveController } from "../core/controller.js";
 import { logger } from "../telemetry/logger.js";
+import type { Metrics } from "../telemetry/metrics/registry.js";
 import { DurableState } from "./durable-state.js";
+
+/** Registers the persistence gauges (snapshot age, journal lag and throughput). */
+export function registerStateMetrics(metrics: Metrics, durable: DurableState): void {
+  metrics.sampledGauge(
+    { name: "mlsdm_snapshot_age_seconds", help: "Seconds since the last memory snapshot was written." },
+    () => durable.snapshotAgeMs() / 1000,
+  );
+  metrics.sampledGauge(
+    {
+      name: "mlsdm_journal_pending_entries",
+      help: "Memory writes applied but not yet committed to the journal (the journal lag).",
+    },
+    () => durable.pendingEntries,
+  );
+  metrics.sampledCounter(
+    { name: "mlsdm_journal_entries_total", help: "Memory writes committed to the journal since start." },
+    () => durable.journalled,
+  );
+}
 
 /** Opens the store under `config.dataDir`, loads the last good state and starts snapshots. */
 export function openDurableState(controller: CognitiveController, config: Config): DurableState {

@@ -96,3 +96,23 @@ describe("snapshots without persistent state", () => {
     expect(grpcError?.code).toBe(status.FAILED_PRECONDITION);
   });
 });
+
+describe("persistence metrics", () => {
+  it("exports snapshot age, journal lag and journalled writes", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "mlsdm-snap-metrics-"));
+    const app = await startTestServer({ MLSDM_STATE: "sqlite", MLSDM_DATA_DIR: dataDir });
+    try {
+      await connectClient(EngineService, app.httpPort, "connect").processEvent({
+        vector: vector(9),
+        moralValue: 0.95,
+      });
+      const text = await (await fetch(`http://127.0.0.1:${app.httpPort}/metrics`)).text();
+      expect(text).toMatch(/^mlsdm_journal_entries_total 1$/m);
+      expect(text).toMatch(/^mlsdm_journal_pending_entries 0$/m);
+      expect(text).toMatch(/^mlsdm_snapshot_age_seconds \d/m);
+    } finally {
+      await app.shutdown("test done");
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
