@@ -158,6 +158,11 @@ export const configSchema = z.strictObject({
         env: "MLSDM_RSS_LIMIT_MB",
         description: "Process resident memory, in MiB, above which the engine enters emergency shutdown.",
       }),
+      heapLimitMb: key(integer(0, 1_048_576, 0), {
+        env: "MLSDM_HEAP_LIMIT_MB",
+        description:
+          "V8 heap in use, in MiB, above which the engine enters emergency shutdown; 0 means 90 % of the heap limit Node was started with.",
+      }),
     })
     .prefault({}),
   recovery: z

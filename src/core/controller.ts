@@ -44,6 +44,8 @@ export interface ControllerLimits {
   readonly overrunsForEmergency: number;
   /** Process resident memory above which the brake engages, bytes. */
   readonly rssLimitBytes: number;
+  /** V8 heap in use above which the brake engages, bytes (Infinity: no heap limit). */
+  readonly heapLimitBytes: number;
   /** Upper bound for the cognitive store's own bytes; construction fails above it. */
   readonly maxStoreBytes: number;
 }
@@ -53,6 +55,7 @@ export const CONTROLLER_LIMITS_DEFAULTS: ControllerLimits = {
   maxProcessingTimeMs: 1000,
   overrunsForEmergency: 3,
   rssLimitBytes: 1400 * 2 ** 20,
+  heapLimitBytes: Number.POSITIVE_INFINITY,
   maxStoreBytes: Math.trunc(1.4 * 2 ** 30),
 };
 
@@ -262,7 +265,17 @@ export class CognitiveController {
 
   /** Current process memory as a fraction of the configured limit. */
   private memoryFraction(): number {
-    return this.memory().rssBytes / this.limits.rssLimitBytes;
+    const sample = this.memory();
+    return Math.max(
+      sample.rssBytes / this.limits.rssLimitBytes,
+      sample.heapUsedBytes / this.limits.heapLimitBytes,
+    );
+  }
+
+  /** Whether process memory (resident or V8 heap) is above its limit. */
+  private overMemoryLimit(): boolean {
+    const sample = this.memory();
+    return sample.rssBytes > this.limits.rssLimitBytes || sample.heapUsedBytes > this.limits.heapLimitBytes;
   }
 
   /** The state report. */
@@ -310,7 +323,7 @@ export class CognitiveController {
       if (!check.recovered) return this.outcome(false, "emergency_shutdown", "emergency shutdown", startedAt);
     }
     this.stepCounter += 1;
-    if (this.memory().rssBytes > this.limits.rssLimitBytes) {
+    if (this.overMemoryLimit()) {
       this.brake.engage("process_memory_exceeded", "process memory above the configured limit", startedAt);
       return this.outcome(false, "process_memory_exceeded", "emergency shutdown: memory exceeded", startedAt);
     }
@@ -370,7 +383,7 @@ export class CognitiveController {
         return { kind: "refused", reason: "emergency_shutdown", note: "emergency shutdown" };
       }
     }
-    if (this.memory().rssBytes > this.limits.rssLimitBytes) {
+    if (this.overMemoryLimit()) {
       this.brake.engage("process_memory_exceeded", "process memory above the configured limit", now);
       return {
         kind: "refused",

@@ -30,7 +30,7 @@ describe("configSchema defaults", () => {
       core: { dimension: 384, pelmCapacity: 20_000, phaseTolerance: 0.15 },
       moral: { initialThreshold: 0.5, minThreshold: 0.3, maxThreshold: 0.9 },
       rhythm: { wakeDuration: 8, sleepDuration: 3 },
-      controller: { maxProcessingTimeMs: 1000, rssLimitMb: 1400 },
+      controller: { maxProcessingTimeMs: 1000, rssLimitMb: 1400, heapLimitMb: 0 },
       recovery: {
         enabled: true,
         cooldownSeconds: 60,
@@ -138,6 +138,7 @@ describe("configEntries", () => {
       ["rhythm.sleepDuration", "MLSDM_RHYTHM_SLEEP_DURATION", "integer", 3],
       ["controller.maxProcessingTimeMs", "MLSDM_MAX_PROCESSING_TIME_MS", "integer", 1000],
       ["controller.rssLimitMb", "MLSDM_RSS_LIMIT_MB", "integer", 1400],
+      ["controller.heapLimitMb", "MLSDM_HEAP_LIMIT_MB", "integer", 0],
       ["recovery.enabled", "MLSDM_RECOVERY_ENABLED", "boolean", true],
       ["recovery.cooldownSeconds", "MLSDM_RECOVERY_COOLDOWN_SECONDS", "integer", 60],
       ["recovery.cooldownSteps", "MLSDM_RECOVERY_COOLDOWN_STEPS", "integer", 10],

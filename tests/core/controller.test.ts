@@ -242,3 +242,22 @@ describe("CognitiveController", () => {
     );
   });
 });
+
+describe("memory trigger on the V8 heap", () => {
+  it("engages the brake when the heap in use passes its limit, even with resident memory low", () => {
+    let heap = 10;
+    const controller = new CognitiveController({
+      dimension: 4,
+      pelmCapacity: 8,
+      phaseTolerance: 0.15,
+      limits: { rssLimitBytes: 1_000, heapLimitBytes: 100 },
+      clock: () => 0,
+      memory: () => ({ rssBytes: 10, heapUsedBytes: heap }),
+    });
+    expect(controller.processEvent(new Float32Array([1, 0, 0, 0]), 0.95).accepted).toBe(true);
+    heap = 150;
+    const refused = controller.processEvent(new Float32Array([0, 1, 0, 0]), 0.95);
+    expect(refused.rejection).toBe("process_memory_exceeded");
+    expect(controller.state().emergency.active).toBe(true);
+  });
+});

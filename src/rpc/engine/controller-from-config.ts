@@ -2,6 +2,7 @@
  * Builds the one cognitive controller of the process from the validated configuration, with
  * the real clock and memory probe (the core itself never reads configuration or `process`).
  */
+import { getHeapStatistics } from "node:v8";
 import { CognitiveController } from "../../core/controller.js";
 import type { Config } from "../../config/index.js";
 import { createMemoryProbe } from "../../telemetry/process-memory.js";
@@ -24,6 +25,10 @@ export function controllerFromConfig(config: Config, clock = monotonicClock): Co
     limits: {
       maxProcessingTimeMs: config.controller.maxProcessingTimeMs,
       rssLimitBytes: config.controller.rssLimitMb * 2 ** 20,
+      heapLimitBytes:
+        config.controller.heapLimitMb > 0
+          ? config.controller.heapLimitMb * 2 ** 20
+          : 0.9 * getHeapStatistics().heap_size_limit,
     },
     recovery: {
       enabled: config.recovery.enabled,
