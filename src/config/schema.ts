@@ -248,6 +248,11 @@ export const configSchema = z.strictObject({
         env: "MLSDM_SNAPSHOT_INTERVAL_SECONDS",
         description: "Seconds between automatic snapshots (each truncates the journal it covers).",
       }),
+      maxDatabaseMb: key(integer(0, 1_048_576, 0), {
+        env: "MLSDM_STATE_MAX_DATABASE_MB",
+        description:
+          "Cap on the state database size in MiB (0: no cap); past it memory writes answer UNAVAILABLE E406 instead of filling the disk.",
+      }),
       keepSnapshots: key(integer(1, 1000, 5), {
         env: "MLSDM_SNAPSHOT_KEEP",
         description:

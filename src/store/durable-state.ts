@@ -26,6 +26,8 @@ export interface DurableStateOptions {
   readonly dataDir: string;
   readonly snapshotIntervalMs: number;
   readonly keepSnapshots: number;
+  /** Cap on the database size in bytes (0: none). */
+  readonly maxDatabaseBytes?: number;
 }
 
 interface Waiter {
@@ -47,7 +49,7 @@ export class DurableState {
     private readonly controller: CognitiveController,
     private readonly options: DurableStateOptions,
   ) {
-    this.store = new SqliteStore(options.dataDir);
+    this.store = new SqliteStore(options.dataDir, options.maxDatabaseBytes ?? 0);
   }
 
   /** Loads the newest good snapshot, replays the journal, then starts journalling. */

@@ -34,6 +34,7 @@ export function openDurableState(controller: CognitiveController, config: Config
     dataDir: path.resolve(config.dataDir),
     snapshotIntervalMs: config.state.snapshotIntervalSeconds * 1000,
     keepSnapshots: config.state.keepSnapshots,
+    maxDatabaseBytes: config.state.maxDatabaseMb * 2 ** 20,
   });
   const report = durable.load();
   for (const id of report.corruptSnapshots) {

@@ -74,13 +74,18 @@ export class SqliteStore {
   private readonly db: Database.Database;
   private readonly insertEntry: Database.Statement<[Buffer, number]>;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, maxDatabaseBytes = 0) {
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(path.join(dataDir, DATABASE_FILE));
     this.db.pragma("journal_mode = WAL");
     // NORMAL keeps committed transactions across a process crash (kill -9); only a power loss
     // may drop the last ones, which the journal's checksums then detect.
     this.db.pragma("synchronous = NORMAL");
+    if (maxDatabaseBytes > 0) {
+      const pageSize = Number(this.db.pragma("page_size", { simple: true }));
+      // Past the cap SQLite fails writes with SQLITE_FULL, exactly as a full disk would.
+      this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxDatabaseBytes / pageSize))}`);
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, payload BLOB NOT NULL, crc INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS snapshots (

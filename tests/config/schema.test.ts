@@ -77,7 +77,7 @@ describe("configSchema defaults", () => {
         priorityAgingMs: 1_000,
         maxEventLoopLagMs: 200,
       },
-      state: { mode: "sqlite", snapshotIntervalSeconds: 300, keepSnapshots: 5 },
+      state: { mode: "sqlite", snapshotIntervalSeconds: 300, maxDatabaseMb: 0, keepSnapshots: 5 },
       dataDir: "./.data",
       secureMode: false,
     };
@@ -193,6 +193,7 @@ describe("configEntries", () => {
       ["limits.maxEventLoopLagMs", "MLSDM_MAX_EVENT_LOOP_LAG_MS", "integer", 200],
       ["state.mode", "MLSDM_STATE", "enum", "sqlite"],
       ["state.snapshotIntervalSeconds", "MLSDM_SNAPSHOT_INTERVAL_SECONDS", "integer", 300],
+      ["state.maxDatabaseMb", "MLSDM_STATE_MAX_DATABASE_MB", "integer", 0],
       ["state.keepSnapshots", "MLSDM_SNAPSHOT_KEEP", "integer", 5],
       ["dataDir", "MLSDM_DATA_DIR", "string", "./.data"],
       ["secureMode", "MLSDM_SECURE_MODE", "boolean", false],
