@@ -30,6 +30,7 @@ import type { StatefulGateway } from "./providers/model-gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
 import { scrubPii } from "./telemetry/pii.js";
 import { startLagGuard } from "./policy/lag-guard.js";
+import { authFromConfig } from "./policy/auth-from-config.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
 import { closeDurableState, openDurableState, registerStateMetrics } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
@@ -99,9 +100,10 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     logError(error, context);
   };
   const lagGuard = startLagGuard(config.limits.maxEventLoopLagMs);
+  const auth = authFromConfig(config);
   const guarded = {
     accessLog: true,
-    policies: [drainGuard(drain)],
+    policies: [drainGuard(drain), ...auth.policies],
     tracker,
     onError,
     validate,
@@ -235,6 +237,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     serving = false;
     supervisor.stop();
     lagGuard.stop();
+    auth.stop();
     health.setAll(ServingStatus.NOT_SERVING);
     if (server.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, server.shutdownDelayMs));
     drain.draining = true;

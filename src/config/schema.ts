@@ -8,7 +8,7 @@
  * an error that names the key.
  */
 import { z } from "zod";
-import { flag, integer, key, oneOf, text } from "./meta.js";
+import { flag, integer, key, oneOf, optionalText, secret, text } from "./meta.js";
 import { embeddingSection, engineSection, llmSection, scorerSection } from "./schema-engine.js";
 
 /** Log levels, most to least severe. */
@@ -197,6 +197,36 @@ export const configSchema = z.strictObject({
   llm: llmSection,
   embedding: embeddingSection,
   scorer: scorerSection,
+  auth: z
+    .strictObject({
+      apiKey: key(secret(), {
+        env: "MLSDM_API_KEY",
+        description:
+          "An API key with the write role (Generate, ProcessEvent and reads), id env-write. Never logged.",
+        secret: true,
+      }),
+      readApiKey: key(secret(), {
+        env: "MLSDM_READ_API_KEY",
+        description: "An API key with the read role only (GetState, RetrieveContext), id env-read.",
+        secret: true,
+      }),
+      adminApiKey: key(secret(), {
+        env: "MLSDM_ADMIN_API_KEY",
+        description: "An API key with the admin role (every RPC, AdminService included), id env-admin.",
+        secret: true,
+      }),
+      keysFile: key(optionalText(), {
+        env: "MLSDM_API_KEYS_FILE",
+        description:
+          "YAML/JSON file of API keys ({keys: [{id, owner, roles, sha256, expiresAt}]}), reloaded within a second of a change.",
+      }),
+      allowAnonymous: key(flag(false), {
+        env: "MLSDM_ALLOW_ANONYMOUS",
+        description:
+          "Serve calls without a credential (as admin) even off loopback. Without any key configured, anonymous calls are served on a loopback host only.",
+      }),
+    })
+    .prefault({}),
   limits: z
     .strictObject({
       maxConcurrentPerListener: key(integer(1, 100_000, 100), {

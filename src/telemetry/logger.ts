@@ -26,6 +26,7 @@ const requestFields = winston.format((info) => {
   if (request) {
     info.request_id ??= request.requestId;
     info.method ??= request.method;
+    if (request.identityId !== undefined) info.identity_id ??= request.identityId;
   }
   const ids = activeTraceIds();
   if (ids) {

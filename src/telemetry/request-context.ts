@@ -9,6 +9,8 @@ import { randomUUID } from "node:crypto";
 export interface RequestContext {
   readonly requestId: string;
   readonly method: string;
+  /** The caller's identity id, set once authentication has run. */
+  identityId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
