@@ -100,7 +100,14 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     logError(error, context);
   };
   const lagGuard = startLagGuard(config.limits.maxEventLoopLagMs);
-  const auth = authFromConfig(config);
+  const rateLimited = metrics.counter({
+    name: "mlsdm_rate_limit_exceeded_total",
+    help: "Calls refused by the per-key rate limit (E602), by method.",
+    labels: ["method"],
+  });
+  const auth = authFromConfig(config, (method) => {
+    rateLimited({ method });
+  });
   const guarded = {
     accessLog: true,
     policies: [drainGuard(drain), ...auth.policies],

@@ -10,6 +10,7 @@ import { ANONYMOUS, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
 import type { Policy } from "./policy.js";
+import { rateLimit } from "./rate-limit.js";
 
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -33,8 +34,11 @@ function envKeys(config: Config): ApiKeyEntry[] {
     }));
 }
 
-/** The authentication and RBAC policies, and a stop function for the file watch. */
-export function authFromConfig(config: Config): { policies: Policy[]; stop(): void } {
+/** The authentication, RBAC and rate-limit policies, and a stop function for the file watch. */
+export function authFromConfig(
+  config: Config,
+  onRateLimited?: (method: string) => void,
+): { policies: Policy[]; stop(): void } {
   const fromEnv = envKeys(config);
   let ring = new ApiKeyRing(fromEnv);
   let watch: { stop(): void } | undefined;
@@ -68,5 +72,12 @@ export function authFromConfig(config: Config): { policies: Policy[]; stop(): vo
       hint: "set MLSDM_API_KEY, MLSDM_ADMIN_API_KEY or MLSDM_API_KEYS_FILE",
     });
   }
-  return { policies: [authenticate(() => ring, anonymous), authorize], stop: () => watch?.stop() };
+  const limit = rateLimit({
+    perSecond: config.limits.rateLimitPerSecond,
+    burst: config.limits.rateLimitBurst,
+    limitAnonymous: config.limits.rateLimitAnonymous,
+    ...(onRateLimited ? { onLimited: onRateLimited } : {}),
+  });
+  const policies = [authenticate(() => ring, anonymous), authorize, ...(limit ? [limit] : [])];
+  return { policies, stop: () => watch?.stop() };
 }

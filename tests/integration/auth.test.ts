@@ -156,3 +156,40 @@ describe("anonymous access", () => {
     }
   });
 });
+
+describe("per-key rate limit", () => {
+  it("lets a burst of 20 calls from one key through at about 10, with E602 and RetryInfo, other keys unaffected", async () => {
+    const app = await startTestServer({ MLSDM_API_KEY: WRITE, MLSDM_READ_API_KEY: READ });
+    try {
+      const client = connectClient(EngineService, app.httpPort, "connect");
+      const g = grpcClient(EngineService, app.grpcPort);
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          i % 2 === 0
+            ? connectCode(client.getState({}, { headers: { authorization: `Bearer ${WRITE}` } })).then(
+                ([, c]) => c ?? "OK",
+              )
+            : grpcUnary(g, "getState", create(GetStateRequestSchema), { metadata: grpcMeta(WRITE) }).then(
+                ({ error }) => (error ? (grpcErrorInfo(error)?.metadata.code ?? "missing") : "OK"),
+              ),
+        ),
+      );
+      const accepted = outcomes.filter((o) => o === "OK").length;
+      expect(accepted).toBeGreaterThanOrEqual(10);
+      expect(accepted).toBeLessThanOrEqual(15);
+      expect(outcomes.filter((o) => o !== "OK").every((o) => o === "E602")).toBe(true);
+      const limited = await grpcUnary(g, "getState", create(GetStateRequestSchema), {
+        metadata: grpcMeta(WRITE),
+      });
+      g.close();
+      expect(limited.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(
+        await connectCode(client.getState({}, { headers: { authorization: `Bearer ${READ}` } })),
+      ).toEqual([undefined, undefined]);
+      const metrics = await (await fetch(`http://127.0.0.1:${app.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/mlsdm_rate_limit_exceeded_total\{method="GetState"\} \d+/);
+    } finally {
+      await app.shutdown("test done");
+    }
+  });
+});
