@@ -17,7 +17,11 @@ import {
   type ServedBy,
   type TokenUsage,
 } from "../core/engine/ports.js";
-import { ProviderPolicy, type BreakerState, type ProviderPolicyOptions } from "./resilience/provider-policy.js";
+import {
+  ProviderPolicy,
+  type BreakerState,
+  type ProviderPolicyOptions,
+} from "./resilience/provider-policy.js";
 import type { Router } from "./routing/router.js";
 
 /** A provider and its breaker, as GetStatus shows it. */

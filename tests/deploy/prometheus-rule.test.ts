@@ -69,11 +69,13 @@ describe("PrometheusRule", () => {
     expect(promtoolWith({ "rules.yml": rules }, "check", "rules", "rules.yml")).toContain(
       `SUCCESS: ${count} rules found`,
     );
-    const unitTests = parse(read("alerts.test.yml")) as { rule_files: string[] };
-    unitTests.rule_files = ["rules.yml"];
-    expect(
-      promtoolWith({ "rules.yml": rules, "tests.yml": stringify(unitTests) }, "test", "rules", "tests.yml"),
-    ).toContain("SUCCESS");
+    for (const file of ["alerts.test.yml", "alerts-budget.test.yml"]) {
+      const unitTests = parse(read(file)) as { rule_files: string[] };
+      unitTests.rule_files = ["rules.yml"];
+      expect(
+        promtoolWith({ "rules.yml": rules, "tests.yml": stringify(unitTests) }, "test", "rules", "tests.yml"),
+      ).toContain("SUCCESS");
+    }
   });
 });
 

@@ -115,7 +115,11 @@ export class GenerationEngine {
         answerContent: answer.verdict,
       });
     }
-    const slot = this.memoryStage(p, aphasia.text, budget);
+    const slot = await this.tracer.span("mlsdm.stage.memory_update", (span) => {
+      const written = this.memoryStage(p, aphasia.text, budget);
+      span.set("mlsdm.memory.stored", written !== undefined);
+      return written;
+    });
     return this.finish(p, reply, aphasia.text, {
       accepted: true,
       note: "processed",

@@ -148,7 +148,11 @@ export async function* runStream(
     yield { kind: "result", result, deltaCount };
     return;
   }
-  const slot = engine.memoryStage(p, sent, budget);
+  const slot = await engine.tracer.span("mlsdm.stage.memory_update", (span) => {
+    const written = engine.memoryStage(p, sent, budget);
+    span.set("mlsdm.memory.stored", written !== undefined);
+    return written;
+  });
   const result = engine.finish(p, served, sent, {
     accepted: true,
     note: "processed",

@@ -18,7 +18,8 @@
  * re-opens the breaker, since it gave no evidence of recovery (a rejected trial closes it —
  * the provider answered). An open breaker surfaces as "circuit_open" with the time until the
  * trial call as `retryAfterMs`. A deadline expiry is "timeout", a client cancellation
- * "cancelled" (never retried).
+ * "cancelled" (never retried). A stream counts by how its iteration ends (see openStream).
+ * A provider's Retry-After (up to maxBackoffMs) lengthens the backoff delay.
  */
 import {
   BrokenCircuitError,
@@ -104,7 +105,9 @@ function validated(options: ProviderPolicyOptions): ProviderPolicyOptions {
 
 /** A signal that fires with a TimeoutError at `deadlineAt` on `clock`, or undefined for no deadline. */
 function deadlineSignal(deadlineAt: number | undefined, clock: () => number): AbortSignal | undefined {
-  return deadlineAt === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadlineAt - clock()));
+  return deadlineAt === undefined
+    ? undefined
+    : AbortSignal.timeout(Math.max(0, Math.ceil(deadlineAt - clock())));
 }
 
 function isTimeoutReason(signal: AbortSignal): boolean {
@@ -120,7 +123,7 @@ function settleBy<T>(work: Promise<T>, signal: AbortSignal, failure: () => Error
     };
     if (signal.aborted) abort();
     else signal.addEventListener("abort", abort, { once: true });
-    work.then(resolve, reject).finally(() => {
+    void work.then(resolve, reject).finally(() => {
       signal.removeEventListener("abort", abort);
     });
   });
@@ -213,12 +216,17 @@ export class ProviderPolicy {
 
   /**
    * Opens a stream under the policy (retries and the breaker apply until the provider accepts
-   * it). A failure while the deltas are read reaches the consumer as a ProviderFailure and
-   * counts for the breaker like any other.
+   * it). The breaker counts a stream by how its iteration ends, not by its opening: a completed
+   * stream is a success, a failure while the deltas are read counts like any other (and reaches
+   * the consumer as a ProviderFailure), an abandoned stream is neutral. So a provider that
+   * accepts every stream and then breaks still trips the breaker.
    */
-  async openStream(call: ModelCall, open: (signal: AbortSignal) => Promise<ModelStream>): Promise<ModelStream> {
+  async openStream(
+    call: ModelCall,
+    open: (signal: AbortSignal) => Promise<ModelStream>,
+  ): Promise<ModelStream> {
     const signals = this.signalsOf(call);
-    const stream = await this.runPolicy(call, open, this.streamTimeout, signals);
+    const stream = await this.runPolicy(call, open, this.streamTimeout, signals, true);
     const deltas = this.guarded(stream.deltas, signals);
     return { deltas, usage: () => stream.usage() };
   }
@@ -229,22 +237,36 @@ export class ProviderPolicy {
     return { client: call.signal, deadline, either };
   }
 
+  /**
+   * Runs `run` through retry → breaker → attempt. With `deferOutcome` the accepted value leaves
+   * the breaker as an error it does not handle — cockatiel's neutral outcome (it neither counts
+   * nor resets; a half-open trial closes) — and the caller reports the real outcome later.
+   */
   private async runPolicy<T>(
     call: ModelCall,
     run: (signal: AbortSignal) => Promise<T>,
     attemptTimeout: TimeoutPolicy,
     signals: CallSignals = this.signalsOf(call),
+    deferOutcome = false,
   ): Promise<T> {
     const expired = call.deadlineAt !== undefined && call.deadlineAt <= this.clock();
     if (signals.either.aborted || expired) throw this.abortFailure(signals);
+    const accepted = new Error("accepted; outcome deferred");
+    let value: { readonly value: T } | undefined;
     const work = this.retriesFor(call, signals).execute(() => {
       // A retry that wakes up after the call ended must not reach the breaker (nor become its trial).
       if (signals.either.aborted) throw new TaskCancelledError("the call ended before this attempt");
-      return this.breaker.execute(() => this.attempt(run, attemptTimeout, signals), signals.either);
+      return this.breaker.execute(async () => {
+        const result = await this.attempt(run, attemptTimeout, signals);
+        if (!deferOutcome) return result;
+        value = { value: result };
+        throw accepted;
+      }, signals.either);
     }, signals.either);
     try {
       return await settleBy(work, signals.either, () => this.abortFailure(signals));
     } catch (error) {
+      if (error === accepted && value) return value.value;
       throw this.translate(error, signals);
     }
   }
@@ -260,7 +282,10 @@ export class ProviderPolicy {
       const next = current ? current.next(undefined) : this.backoff.next();
       const asked = Math.min(error.details.retryAfterMs ?? 0, this.options.maxBackoffMs);
       const wait = Math.max(next.duration, asked);
-      if (call.deadlineAt !== undefined && call.deadlineAt - this.clock() < wait + this.options.minAttemptMs) {
+      if (
+        call.deadlineAt !== undefined &&
+        call.deadlineAt - this.clock() < wait + this.options.minAttemptMs
+      ) {
         return false;
       }
       current = next;
@@ -273,7 +298,13 @@ export class ProviderPolicy {
     });
   }
 
-  /** One provider attempt; every failure leaves it as a classified ProviderFailure. */
+  /**
+   * One provider attempt; every failure leaves it as a classified ProviderFailure. The provider's
+   * signal is AbortSignal.any of the call's signals and an attempt controller that follows the
+   * cockatiel timeout's signal, re-aborted with a meaningful reason: the call's own reason when the
+   * call ended (Node 20 may abort the timeout's signal first, with a bare AbortError), a
+   * TimeoutError when the attempt timer fired.
+   */
   private async attempt<T>(
     run: (signal: AbortSignal) => Promise<T>,
     attemptTimeout: TimeoutPolicy,
@@ -281,25 +312,43 @@ export class ProviderPolicy {
   ): Promise<T> {
     if (signals.either.aborted) throw new TaskCancelledError("the call ended before this attempt");
     const started = performance.now();
+    let settled = false;
+    let timedOut = false;
     try {
       const value = await attemptTimeout.execute(({ signal }) => {
-        const all = signals.deadline ? [signals.client, signals.deadline, signal] : [signals.client, signal];
-        return run(AbortSignal.any(all));
+        const attempt = new AbortController();
+        signal.addEventListener(
+          "abort",
+          () => {
+            if (signals.either.aborted) attempt.abort(signals.either.reason);
+            else if (!settled) {
+              timedOut = true;
+              const ms = this.options.attemptTimeoutMs;
+              attempt.abort(new DOMException(`attempt timed out after ${ms} ms`, "TimeoutError"));
+            }
+          },
+          { once: true },
+        );
+        const work = run(AbortSignal.any([signals.either, attempt.signal]));
+        const done = (): void => {
+          settled = true;
+        };
+        void work.then(done, done);
+        return work;
       }, signals.either);
       this.observer.attempt?.(this.providerId, "ok", performance.now() - started);
       return value;
     } catch (error) {
-      const failure = this.classifyAttempt(error, signals);
+      const failure = this.classifyAttempt(error, signals, timedOut);
       this.observer.attempt?.(this.providerId, failure.kind, performance.now() - started);
       throw failure;
     }
   }
 
   /** Which signal ended the attempt decides the kind; otherwise the provider's own failure stands. */
-  private classifyAttempt(error: unknown, signals: CallSignals): ProviderFailure {
+  private classifyAttempt(error: unknown, signals: CallSignals, timedOut: boolean): ProviderFailure {
     if (signals.either.aborted) return this.abortFailure(signals, error);
-    // Neither the client nor the deadline: the attempt timeout fired (a provider reports its abort as "cancelled").
-    if (error instanceof TaskCancelledError || (error instanceof ProviderFailure && error.kind === "cancelled")) {
+    if (timedOut || error instanceof TaskCancelledError) {
       return new ProviderFailure(
         "timeout",
         `${this.providerId}: attempt timed out after ${this.options.attemptTimeoutMs} ms`,
@@ -319,7 +368,8 @@ export class ProviderPolicy {
         cause: error,
       });
     }
-    if (error instanceof TaskCancelledError || signals.either.aborted) return this.abortFailure(signals, error);
+    if (error instanceof TaskCancelledError || signals.either.aborted)
+      return this.abortFailure(signals, error);
     return this.asFailure(error);
   }
 
@@ -346,24 +396,26 @@ export class ProviderPolicy {
     });
   }
 
-  /** The stream's deltas; a failure is classified, counted for the breaker, and rethrown. */
+  /** The stream's deltas; the end of the iteration is the stream's outcome for the breaker. */
   private async *guarded(deltas: AsyncIterable<string>, signals: CallSignals): AsyncGenerator<string> {
     try {
       yield* deltas;
     } catch (error) {
       const failure = signals.either.aborted ? this.abortFailure(signals, error) : this.asFailure(error);
-      this.recordFailure(failure);
+      this.record(failure);
       throw failure;
     }
+    this.record(undefined);
   }
 
   /**
-   * Feeds a failure seen outside an execution (mid-stream) to the breaker, through the breaker
-   * itself so its filter decides. Only while closed: when open or half-open the outcome of the
-   * trial decides, and an old stream's failure must not take the trial's place.
+   * Feeds an outcome seen outside an execution (a stream's end: `undefined` for a success) to the
+   * breaker, through the breaker itself so its filter decides. Only while closed: when open or
+   * half-open the trial decides, and an older stream must not take the trial's place.
    */
-  private recordFailure(failure: ProviderFailure): void {
+  private record(failure: ProviderFailure | undefined): void {
     if (this.breaker.state !== CircuitState.Closed) return;
-    void this.breaker.execute(() => Promise.reject(failure)).catch(() => undefined);
+    const outcome = failure ? () => Promise.reject(failure) : () => undefined;
+    void this.breaker.execute(outcome).catch(() => undefined);
   }
 }

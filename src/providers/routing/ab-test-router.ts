@@ -39,7 +39,8 @@ export class AbTestRouter implements Router {
     const { providers, ratio } = options;
     requireProviders(providers);
     requireKnown("the A/B test", [options.control, options.treatment], providers);
-    if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`the treatment ratio must be in [0, 1], got ${ratio}`);
+    if (!(ratio >= 0 && ratio <= 1))
+      throw new RangeError(`the treatment ratio must be in [0, 1], got ${ratio}`);
     this.ratio = ratio;
     this.random = options.random ?? Math.random;
     this.control = { candidates: candidatesFrom(options.control, providers), variant: "control" };

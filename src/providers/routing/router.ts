@@ -51,7 +51,7 @@ export class SingleRouter implements Router {
     this.choice = { candidates: candidatesFrom(first, providers), variant: "" };
   }
 
-  select(): RouteChoice {
+  select(_hints?: RouteHints): RouteChoice {
     return this.choice;
   }
 }

@@ -15,6 +15,12 @@ export interface RuleBasedRouterOptions {
   readonly defaultProvider: string;
 }
 
+type Rules = RuleBasedRouterOptions["rules"];
+
+function isMap(rules: Rules): rules is ReadonlyMap<string, string> {
+  return rules instanceof Map;
+}
+
 export class RuleBasedRouter implements Router {
   private readonly byIntent: ReadonlyMap<string, RouteChoice>;
   private readonly fallback: RouteChoice;
@@ -22,8 +28,12 @@ export class RuleBasedRouter implements Router {
   constructor(options: RuleBasedRouterOptions) {
     const { providers, defaultProvider } = options;
     requireProviders(providers);
-    const rules = options.rules instanceof Map ? [...options.rules] : Object.entries(options.rules);
-    requireKnown("the routing rules", rules.map(([, id]) => id), providers);
+    const rules = isMap(options.rules) ? [...options.rules] : Object.entries(options.rules);
+    requireKnown(
+      "the routing rules",
+      rules.map(([, id]) => id),
+      providers,
+    );
     requireKnown("the default route", [defaultProvider], providers);
     // Precomputed: a request only looks its intent up.
     this.byIntent = new Map(

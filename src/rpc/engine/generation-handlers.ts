@@ -16,6 +16,10 @@ import type {
 import { decisionMessage } from "./generation-messages.js";
 import { generationError } from "./provider-errors.js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
+import { createOtelPipelineTracer } from "../../telemetry/tracing/pipeline-tracer.js";
+
+/** Spans the wait for the journal commit of a call's memory write. */
+const persistenceTracer = createOtelPipelineTracer();
 
 /** What the handlers need. */
 export interface GenerationContext {
@@ -72,9 +76,10 @@ export function budgetFor(
 
 /** Waits for the journal commit of this call's memory write; a failed commit is E406. */
 export async function durably(ctx: { persisted?: () => Promise<void> }): Promise<void> {
-  if (!ctx.persisted) return;
+  const persisted = ctx.persisted;
+  if (!persisted) return;
   try {
-    await ctx.persisted();
+    await persistenceTracer.span("mlsdm.persistence", () => persisted());
   } catch (error) {
     throw new MlsdmError("STORE_UNAVAILABLE", {
       detail: "the memory write was not made durable",

@@ -47,7 +47,15 @@ function serverSpan(traceId: string): ReadableSpan {
 function expectPipelineUnder(server: ReadableSpan): void {
   const stages = spansOf(server.spanContext().traceId).filter((span) => span.name.startsWith("mlsdm.stage."));
   expect(stages.map((span) => span.name)).toEqual(
-    expect.arrayContaining(["mlsdm.stage.pre_moral", "mlsdm.stage.embedding", "mlsdm.stage.generation"]),
+    expect.arrayContaining([
+      "mlsdm.stage.pre_moral",
+      "mlsdm.stage.embedding",
+      "mlsdm.stage.retrieval",
+      "mlsdm.stage.generation",
+      "mlsdm.stage.aphasia",
+      "mlsdm.stage.post_moral",
+      "mlsdm.stage.memory_update",
+    ]),
   );
   for (const stage of stages) expect(stage.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
 }
