@@ -26,7 +26,7 @@ import { GenerationEngine } from "./core/engine/engine.js";
 import { registerGenerationMetrics } from "./rpc/engine/generation-metrics.js";
 import { emergencyError } from "./rpc/engine/emergency-error.js";
 import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./providers/from-config.js";
-import type { StatefulGateway } from "./providers/model-gateway.js";
+import type { StatefulModelGateway } from "./providers/gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
 import { scrubPii } from "./telemetry/pii.js";
 import { startLagGuard } from "./policy/lag-guard.js";
@@ -48,7 +48,7 @@ export interface ServiceOverrides {
   /** A controller to serve instead of one built from the configuration. */
   readonly controller?: CognitiveController;
   /** A model gateway to use instead of the configured providers (tests). */
-  readonly gateway?: StatefulGateway;
+  readonly gateway?: StatefulModelGateway;
 }
 
 /** A running MLSDM server. */

@@ -17,8 +17,8 @@ import type { ModelCall } from "../../src/core/engine/ports.js";
 import { STAGES, type Stage } from "../../src/core/engine/types.js";
 import { LexiconScorer } from "../../src/core/scoring/lexicon-scorer.js";
 import { createStubProvider } from "../../src/providers/llm/stub-provider.js";
-import { createModelGateway } from "../../src/providers/model-gateway.js";
-import { singleRouter } from "../../src/providers/routing/routers.js";
+import { createModelGateway } from "../../src/providers/gateway.js";
+import { SingleRouter } from "../../src/providers/routing/router.js";
 import { scrubPii } from "../../src/telemetry/pii.js";
 
 const DIM = 384;
@@ -57,7 +57,10 @@ for (let i = 0; i < CAPACITY; i++) {
   controller.recordExchange(embedder.embedSync(text), `User: ${prompt(i)}\nAssistant: answer ${i}`, "wake");
 }
 const stub = createStubProvider();
-const gateway = createModelGateway({ providers: [stub], router: singleRouter([stub.id], false) });
+const gateway = createModelGateway({
+  providers: new Map([[stub.id, stub]]),
+  router: new SingleRouter([stub.id]),
+});
 const engine = new GenerationEngine(
   { controller, gateway, embedder, scorer: new LexiconScorer(), scrub: scrubPii, clock },
   ENGINE_DEFAULTS,

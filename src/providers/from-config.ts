@@ -12,8 +12,10 @@ import { createOpenAiEmbedder } from "./embedding/openai-embeddings.js";
 import { createAnthropicProvider } from "./llm/anthropic.js";
 import { createOpenAiCompatibleProvider } from "./llm/openai-compatible.js";
 import { createStubProvider } from "./llm/stub-provider.js";
-import { createModelGateway, type GatewayObserver, type StatefulGateway } from "./model-gateway.js";
-import { abTestRouter, ruleBasedRouter, singleRouter, type Router } from "./routing/routers.js";
+import { createModelGateway, type GatewayObserver, type StatefulModelGateway } from "./gateway.js";
+import { AbTestRouter } from "./routing/ab-test-router.js";
+import { SingleRouter, type Router } from "./routing/router.js";
+import { RuleBasedRouter } from "./routing/rule-based-router.js";
 import { createModerationScorer } from "./scoring/openai-moderation.js";
 
 /** Public API roots used when a slot leaves its base URL empty. */
@@ -81,20 +83,32 @@ export function providersFromConfig(llm: Config["llm"]): ModelProvider[] {
 export function routerFromConfig(llm: Config["llm"], ids: readonly string[]): Router {
   const [primary, secondary] = ids;
   if (primary === undefined) throw new Error("no provider configured");
-  if (llm.router === "single" || secondary === undefined) return singleRouter(ids, false);
-  if (llm.router === "fallback") return singleRouter(ids, true);
-  if (llm.router === "ab_test") return abTestRouter(ids, primary, secondary, llm.abTreatmentRatio);
+  // single: the primary only (no fallback candidate); fallback: the secondary while the primary's breaker is open.
+  if (llm.router === "single" || secondary === undefined) return new SingleRouter([primary]);
+  if (llm.router === "fallback") return new SingleRouter(ids, primary);
+  if (llm.router === "ab_test") {
+    return new AbTestRouter({
+      providers: ids,
+      control: primary,
+      treatment: secondary,
+      ratio: llm.abTreatmentRatio,
+    });
+  }
   const rules = parseRoutingRules(llm.rules);
   if (typeof rules === "string") throw new Error(`llm.rules: ${rules}`);
   const bySlot = { primary, secondary };
-  return ruleBasedRouter(ids, new Map([...rules].map(([intent, slot]) => [intent, bySlot[slot]])), primary);
+  return new RuleBasedRouter({
+    providers: ids,
+    rules: new Map([...rules].map(([intent, slot]) => [intent, bySlot[slot]])),
+    defaultProvider: primary,
+  });
 }
 
 /** The gateway of the configured providers. */
-export function gatewayFromConfig(config: Config, observer?: GatewayObserver): StatefulGateway {
+export function gatewayFromConfig(config: Config, observer?: GatewayObserver): StatefulModelGateway {
   const providers = providersFromConfig(config.llm);
   return createModelGateway({
-    providers,
+    providers: new Map(providers.map((p) => [p.id, p])),
     router: routerFromConfig(
       config.llm,
       providers.map((p) => p.id),
@@ -102,7 +116,7 @@ export function gatewayFromConfig(config: Config, observer?: GatewayObserver): S
     policy: {
       attemptTimeoutMs: config.llm.attemptTimeoutMs,
       maxRetries: config.llm.maxRetries,
-      breakerFailures: config.llm.breakerFailures,
+      failureThreshold: config.llm.breakerFailures,
       halfOpenAfterMs: config.llm.breakerHalfOpenSeconds * 1000,
     },
     ...(observer ? { observer } : {}),

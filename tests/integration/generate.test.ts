@@ -21,7 +21,7 @@ import {
 import { Phase } from "../../src/gen/mlsdm/v1/state_pb.js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GenerateResponseSchema } from "../../src/gen/mlsdm/v1/engine_pb.js";
-import type { StatefulGateway } from "../../src/providers/model-gateway.js";
+import type { StatefulModelGateway } from "../../src/providers/gateway.js";
 import { ScriptedGateway } from "../core/engine/support.js";
 import {
   connectClient,
@@ -33,7 +33,7 @@ import {
 } from "./support/clients.js";
 import { startTestServer } from "./support/server.js";
 
-function statefulGateway(inner: ScriptedGateway): StatefulGateway {
+function statefulGateway(inner: ScriptedGateway): StatefulModelGateway {
   return {
     generate: (call) => inner.generate(call),
     stream: (call) => inner.stream(call),

@@ -12,7 +12,7 @@ import type { RunningApp } from "../../src/app.js";
 import type { ModelCall, ModelReply, ModelStream, ServedBy } from "../../src/core/engine/ports.js";
 import { EngineService, GenerateRequestSchema } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { Health } from "../../src/rpc/health/health-service.js";
-import type { StatefulGateway } from "../../src/providers/model-gateway.js";
+import type { StatefulModelGateway } from "../../src/providers/gateway.js";
 import {
   connectClient,
   connectErrorInfo,
@@ -24,7 +24,7 @@ import {
 import { startTestServer } from "./support/server.js";
 
 /** A gateway whose calls wait until the test opens the gate; it records the prompts it served. */
-class GatedGateway implements StatefulGateway {
+class GatedGateway implements StatefulModelGateway {
   readonly served: string[] = [];
   private gates: (() => void)[] = [];
   get waiting(): number {
