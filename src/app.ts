@@ -108,6 +108,18 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   const auth = authFromConfig(config, (method) => {
     rateLimited({ method });
   });
+  metrics.sampledLabelledGauge(
+    {
+      name: "mlsdm_api_key_expiry_seconds",
+      help: "Seconds until each API key with an expiry expires (negative once expired).",
+      labels: ["key_id"],
+    },
+    () =>
+      auth
+        .keys()
+        .entries.filter((key) => key.expiresAtMs !== undefined)
+        .map((key) => [{ key_id: key.id }, ((key.expiresAtMs ?? 0) - Date.now()) / 1000] as const),
+  );
   const guarded = {
     accessLog: true,
     policies: [drainGuard(drain), ...auth.policies],

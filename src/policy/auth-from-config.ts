@@ -34,11 +34,30 @@ function envKeys(config: Config): ApiKeyEntry[] {
     }));
 }
 
-/** The authentication, RBAC and rate-limit policies, and a stop function for the file watch. */
+/** Keys expiring within this window are warned about (SEC-002). */
+export const EXPIRY_WARNING_MS = 7 * 24 * 3600 * 1000;
+
+/** Logs a warning for every key that expires within a week (called at load and daily). */
+export function warnExpiring(ring: ApiKeyRing, now = Date.now()): string[] {
+  const soon = ring.entries.filter(
+    (key) =>
+      key.expiresAtMs !== undefined && key.expiresAtMs > now && key.expiresAtMs - now < EXPIRY_WARNING_MS,
+  );
+  for (const key of soon) {
+    logger.warn("API key expires soon", {
+      event: "key_expiring",
+      key_id: key.id,
+      expires_in_hours: Math.round(((key.expiresAtMs ?? now) - now) / 3_600_000),
+    });
+  }
+  return soon.map((key) => key.id);
+}
+
+/** The authentication, RBAC and rate-limit policies, the current keys, and a stop function. */
 export function authFromConfig(
   config: Config,
   onRateLimited?: (method: string) => void,
-): { policies: Policy[]; stop(): void } {
+): { policies: Policy[]; keys: () => ApiKeyRing; stop(): void } {
   const fromEnv = envKeys(config);
   let ring = new ApiKeyRing(fromEnv);
   let watch: { stop(): void } | undefined;
@@ -48,6 +67,7 @@ export function authFromConfig(
       (entries) => {
         ring = new ApiKeyRing([...fromEnv, ...entries]);
         logger.info("API keys loaded", { event: "keys_loaded", keys: ring.size, file: config.auth.keysFile });
+        warnExpiring(ring);
       },
       (error) => {
         logger.error("API keys file rejected; the previous keys stay in force", {
@@ -79,5 +99,14 @@ export function authFromConfig(
     ...(onRateLimited ? { onLimited: onRateLimited } : {}),
   });
   const policies = [authenticate(() => ring, anonymous), authorize, ...(limit ? [limit] : [])];
-  return { policies, stop: () => watch?.stop() };
+  const daily = setInterval(() => warnExpiring(ring), 24 * 3600 * 1000);
+  daily.unref();
+  return {
+    policies,
+    keys: () => ring,
+    stop: () => {
+      clearInterval(daily);
+      watch?.stop();
+    },
+  };
 }

@@ -131,6 +131,8 @@ describe("API keys and roles", () => {
 
   it("refuses an expired key with E202 and picks up a new key from the file within a few seconds", async () => {
     expect(await connectCode(engine(EXPIRED))).toEqual([Code.Unauthenticated, "E202"]);
+    const metrics = await (await fetch(`http://127.0.0.1:${app.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/mlsdm_api_key_expiry_seconds\{key_id="old-partner"\} -\d/);
     expect(await connectCode(engine(ROTATED))).toEqual([Code.Unauthenticated, "E204"]);
     writeKeys(`  - id: rotated\n    owner: partner\n    roles: [read]\n    secret: ${ROTATED}\n`);
     await expect
