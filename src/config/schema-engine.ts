@@ -161,59 +161,63 @@ export const llmSection = z
   .superRefine(checkLlm)
   .prefault({});
 
+/**
+ * A section that selects a local backend or a remote OpenAI-compatible endpoint: the backend
+ * choice plus the endpoint's model, base URL and key (required for the vendor's public API).
+ */
+function endpointSection<const B extends readonly [string, string]>(spec: {
+  readonly prefix: "EMBEDDING" | "SCORER";
+  readonly backends: B;
+  readonly backendHelp: string;
+  readonly api: string;
+  readonly defaultModel: string;
+}) {
+  const env = (name: string) => `MLSDM_${spec.prefix}_${name}` as const;
+  return z
+    .strictObject({
+      backend: key(oneOf(spec.backends, spec.backends[0]), {
+        env: env("BACKEND"),
+        description: spec.backendHelp,
+      }),
+      model: key(optionalText(), {
+        env: env("MODEL"),
+        description: `Model for backend ${spec.backends[1]}. Empty: ${spec.defaultModel}.`,
+      }),
+      baseUrl: key(optionalText(), {
+        env: env("BASE_URL"),
+        description: `Base URL of the ${spec.api} API. Empty: the vendor's public API.`,
+      }),
+      apiKey: key(secret(), {
+        env: env("API_KEY"),
+        description: `API key of the ${spec.api} API. Never logged.`,
+        secret: true,
+      }),
+    })
+    .superRefine((slot, context) => {
+      needsKey(slot, ["apiKey"], context);
+    })
+    .prefault({});
+}
+
 /** The `embedding` section: how prompts become vectors. */
-export const embeddingSection = z
-  .strictObject({
-    backend: key(oneOf(["hashing", "openai"] as const, "hashing"), {
-      env: "MLSDM_EMBEDDING_BACKEND",
-      description:
-        "hashing: deterministic local feature hashing (no network); openai: an OpenAI-compatible /embeddings endpoint whose dimension must equal core.dimension (checked at start-up).",
-    }),
-    model: key(optionalText(), {
-      env: "MLSDM_EMBEDDING_MODEL",
-      description: "Embedding model for backend openai. Empty: text-embedding-3-small.",
-    }),
-    baseUrl: key(optionalText(), {
-      env: "MLSDM_EMBEDDING_BASE_URL",
-      description: "Base URL of the embeddings API. Empty: the vendor's public API.",
-    }),
-    apiKey: key(secret(), {
-      env: "MLSDM_EMBEDDING_API_KEY",
-      description: "API key of the embeddings API. Never logged.",
-      secret: true,
-    }),
-  })
-  .superRefine((slot, context) => {
-    needsKey(slot, ["apiKey"], context);
-  })
-  .prefault({});
+export const embeddingSection = endpointSection({
+  prefix: "EMBEDDING",
+  backends: ["hashing", "openai"],
+  backendHelp:
+    "hashing: deterministic local feature hashing (no network); openai: an OpenAI-compatible /embeddings endpoint whose dimension must equal core.dimension (checked at start-up).",
+  api: "embeddings",
+  defaultModel: "text-embedding-3-small",
+});
 
 /** The `scorer` section: the content scorer combined with the caller's moral value. */
-export const scorerSection = z
-  .strictObject({
-    backend: key(oneOf(["lexicon", "moderation"] as const, "lexicon"), {
-      env: "MLSDM_SCORER_BACKEND",
-      description:
-        "lexicon: the local word-list scorer (docs/content-scoring.md); moderation: an OpenAI-compatible /moderations endpoint.",
-    }),
-    model: key(optionalText(), {
-      env: "MLSDM_SCORER_MODEL",
-      description: "Moderation model for backend moderation. Empty: omni-moderation-latest.",
-    }),
-    baseUrl: key(optionalText(), {
-      env: "MLSDM_SCORER_BASE_URL",
-      description: "Base URL of the moderation API. Empty: the vendor's public API.",
-    }),
-    apiKey: key(secret(), {
-      env: "MLSDM_SCORER_API_KEY",
-      description: "API key of the moderation API. Never logged.",
-      secret: true,
-    }),
-  })
-  .superRefine((slot, context) => {
-    needsKey(slot, ["apiKey"], context);
-  })
-  .prefault({});
+export const scorerSection = endpointSection({
+  prefix: "SCORER",
+  backends: ["lexicon", "moderation"],
+  backendHelp:
+    "lexicon: the local word-list scorer (docs/content-scoring.md); moderation: an OpenAI-compatible /moderations endpoint.",
+  api: "moderation",
+  defaultModel: "omni-moderation-latest",
+});
 
 /** The `engine` section: defaults and checks of the Generate pipeline. */
 export const engineSection = z
