@@ -5,7 +5,7 @@
  * Floats are requested explicitly (`encoding_format: "float"`): the SDK otherwise asks for base64 and decodes
  * it itself, which compatible servers that ignore the field would break.
  */
-import OpenAI from "openai";
+import { openAiClient } from "../openai-client.js";
 import { z } from "zod";
 import type { Embedder } from "../../core/engine/ports.js";
 import { invalidResponse, toProviderFailure } from "../failure.js";
@@ -32,14 +32,9 @@ const PROBE_TEXT = "MLSDM embedding dimension probe";
 export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   const id = options.id ?? `openai_${normaliseModelName(options.model)}`;
   const { dimension } = options;
-  const client = new OpenAI({
+  const client = openAiClient({
     apiKey: options.apiKey,
-    baseURL: options.baseUrl,
-    maxRetries: 0,
-    logLevel: "off",
-    organization: null,
-    project: null,
-    webhookSecret: null,
+    baseUrl: options.baseUrl,
   });
 
   async function embed(text: string, signal: AbortSignal): Promise<Float32Array> {

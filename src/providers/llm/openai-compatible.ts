@@ -6,7 +6,7 @@
  * invalid_response rather than an empty "successful" answer (core.md W9).
  */
 import { traceHeaders } from "../../telemetry/tracing/server-span.js";
-import OpenAI from "openai";
+import { openAiClient } from "../openai-client.js";
 import { z } from "zod";
 import type {
   ModelCall,
@@ -63,15 +63,10 @@ function usageFrom(usage: z.infer<typeof Usage>): TokenUsage {
 /** Creates the provider; throws an Error at once when the SDK rejects the options (e.g. an empty key). */
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): ModelProvider {
   const id = options.id ?? `openai_${normaliseModelName(options.model)}`;
-  const client = new OpenAI({
+  const client = openAiClient({
     apiKey: options.apiKey,
-    baseURL: options.baseUrl,
-    maxRetries: 0,
-    logLevel: "off",
-    organization: null,
-    project: null,
-    webhookSecret: null,
-    ...(options.requestTimeoutMs === undefined ? {} : { timeout: options.requestTimeoutMs }),
+    baseUrl: options.baseUrl,
+    ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
   });
   const temperature = options.temperature ?? DEFAULT_TEMPERATURE;
   const context = (signal: AbortSignal): FailureContext => ({

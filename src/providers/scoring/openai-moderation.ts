@@ -3,7 +3,7 @@
  * score is on the moral-value scale (1 fully acceptable): 1 − the highest category score; the categories are
  * the ones the endpoint flagged. A reply without results or scores is an invalid_response.
  */
-import OpenAI from "openai";
+import { openAiClient } from "../openai-client.js";
 import { z } from "zod";
 import type { ContentScore, ContentScorer } from "../../core/engine/ports.js";
 import { invalidResponse, toProviderFailure } from "../failure.js";
@@ -36,14 +36,9 @@ const ModerationReply = z.object({
 export function createModerationScorer(options: ModerationScorerOptions): ContentScorer {
   const model = options.model ?? DEFAULT_MODEL;
   const id = options.id ?? `moderation_${normaliseModelName(model)}`;
-  const client = new OpenAI({
+  const client = openAiClient({
     apiKey: options.apiKey,
-    baseURL: options.baseUrl,
-    maxRetries: 0,
-    logLevel: "off",
-    organization: null,
-    project: null,
-    webhookSecret: null,
+    baseUrl: options.baseUrl,
   });
 
   async function score(text: string, signal: AbortSignal): Promise<ContentScore> {
