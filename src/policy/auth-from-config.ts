@@ -6,7 +6,7 @@
 import type { Config } from "../config/index.js";
 import { logger } from "../telemetry/logger.js";
 import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
-import { ANONYMOUS, authenticate, authorize } from "./authenticate.js";
+import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
 import type { Policy } from "./policy.js";
@@ -98,7 +98,11 @@ export function authFromConfig(
     limitAnonymous: config.limits.rateLimitAnonymous,
     ...(onRateLimited ? { onLimited: onRateLimited } : {}),
   });
-  const policies = [authenticate(() => ring, anonymous), authorize, ...(limit ? [limit] : [])];
+  const policies = [
+    authenticate([apiKeyResolver(() => ring)], anonymous),
+    authorize,
+    ...(limit ? [limit] : []),
+  ];
   const daily = setInterval(() => warnExpiring(ring), 24 * 3600 * 1000);
   daily.unref();
   return {

@@ -12,6 +12,7 @@ import { logger } from "../telemetry/logger.js";
 import { currentRequest } from "../telemetry/request-context.js";
 import type { ApiKeyRing } from "./api-key-ring.js";
 import { IDENTITY, hasRole, type Identity, type RoleName } from "./identity.js";
+import type { CredentialResolver } from "./credential-resolver.js";
 import type { Policy } from "./policy.js";
 
 /** The anonymous caller served when no credential source is configured (loopback only). */
@@ -42,39 +43,58 @@ export function presentedKey(headers: Headers): string | undefined {
   return bearer ?? headers.get("x-api-key")?.trim() ?? undefined;
 }
 
-function security(event: string, fields: Record<string, unknown>): void {
+/** Logs one security event (BASE-OBS-d): identity, method and code, never the secret. */
+export function security(event: string, fields: Record<string, unknown>): void {
   logger.warn("security event", { event, ...fields });
 }
 
-/**
- * The authentication policy. `keys()` is read per call (the ring can be reloaded); with
- * `anonymous` set, a call without a credential runs as that identity.
- */
-export function authenticate(keys: () => ApiKeyRing, anonymous: Identity | undefined): Policy {
-  return (context: HandlerContext) => {
-    const role = requiredRole(context.method);
-    if (role === "public") return;
-    const secret = presentedKey(context.requestHeader);
-    if (secret === undefined || secret === "") {
-      if (anonymous) {
-        remember(context, anonymous);
-        return;
-      }
-      security("auth_missing", { method: context.method.name });
-      context.responseHeader.set("www-authenticate", 'Bearer realm="mlsdm"');
-      throw new MlsdmError("CREDENTIAL_MISSING");
-    }
-    const check = keys().check(secret);
-    if (!check.ok) {
+/** API keys as an identity source: `authorization: Bearer <key>` or `x-api-key`. */
+export function apiKeyResolver(keys: () => ApiKeyRing): CredentialResolver {
+  return {
+    name: "api_key",
+    resolve(context) {
+      const secret = presentedKey(context.requestHeader);
+      if (secret === undefined || secret === "") return undefined;
+      const check = keys().check(secret);
+      if (check.ok) return check.identity;
       if (check.why === "expired") {
-        security("key_expired", { key_id: check.keyId });
+        security("key_expired", { method: context.method.name, key_id: check.keyId });
         throw new MlsdmError("CREDENTIAL_EXPIRED", { metadata: { key_id: check.keyId ?? "" } });
       }
-      security("auth_failed", { method: context.method.name });
+      security("auth_failed", { method: context.method.name, source: "api_key" });
       context.responseHeader.set("www-authenticate", 'Bearer realm="mlsdm", error="invalid_token"');
       throw new MlsdmError("API_KEY_INVALID");
+    },
+  };
+}
+
+/**
+ * The authentication policy: tries each identity source in order (first match wins; the source
+ * is recorded on the identity). With `anonymous` set, a call that carries no credential at all
+ * runs as that identity; otherwise it is refused with E206.
+ */
+export function authenticate(
+  resolvers: readonly CredentialResolver[],
+  anonymous: Identity | undefined,
+): Policy {
+  return async (context: HandlerContext) => {
+    const role = requiredRole(context.method);
+    if (role === "public") return;
+    for (const resolver of resolvers) {
+      const pending = resolver.resolve(context);
+      const identity = pending instanceof Promise ? await pending : pending;
+      if (identity) {
+        remember(context, identity);
+        return;
+      }
     }
-    remember(context, check.identity);
+    if (anonymous) {
+      remember(context, anonymous);
+      return;
+    }
+    security("auth_missing", { method: context.method.name });
+    context.responseHeader.set("www-authenticate", 'Bearer realm="mlsdm"');
+    throw new MlsdmError("CREDENTIAL_MISSING");
   };
 }
 

@@ -15,7 +15,7 @@ export interface Identity {
   readonly owner: string;
   readonly roles: readonly RoleName[];
   /** How the identity was established. */
-  readonly source: "api_key" | "anonymous";
+  readonly source: "api_key" | "jwt" | "mtls" | "anonymous";
 }
 
 /** The caller of the current RPC (undefined before authentication ran). */
