@@ -43,9 +43,13 @@ export interface PolicyChainOptions {
 
 type AnyHandler = (request: unknown, context: HandlerContext) => unknown;
 
-async function runPolicies(policies: readonly Policy[], context: HandlerContext): Promise<void> {
+async function runPolicies(
+  policies: readonly Policy[],
+  context: HandlerContext,
+  request: unknown,
+): Promise<void> {
   for (const policy of policies) {
-    const pending = policy(context);
+    const pending = policy(context, request);
     if (pending) await pending;
   }
 }
@@ -122,7 +126,7 @@ function wrapUnary(method: DescMethod, handler: AnyHandler, options: PolicyChain
     return otelContext.with(call.traceContext, () =>
       withRequestContext(call.request, async () => {
         try {
-          await runPolicies(options.policies, context);
+          await runPolicies(options.policies, context, request);
           options.validate?.(method, request);
           const release = await options.admit?.(method, context);
           try {
@@ -158,7 +162,7 @@ function wrapServerStreaming(
     const done = options.tracker?.start();
     enterRequestContext(call.request);
     try {
-      await runPolicies(options.policies, context);
+      await runPolicies(options.policies, context, request);
       options.validate?.(method, request);
       const release = await options.admit?.(method, context);
       try {

@@ -6,5 +6,9 @@
  */
 import type { HandlerContext } from "@connectrpc/connect";
 
-/** One admission check. Synchronous where it can be: it sits on every call's path. */
-export type Policy = (context: HandlerContext) => void | Promise<void>;
+/**
+ * One admission check. Synchronous where it can be: it sits on every call's path. `request` is
+ * the decoded request message (a server-streaming call's single request too), for policies that
+ * need its content (request signing, prompt scrubbing); most ignore it.
+ */
+export type Policy = (context: HandlerContext, request: unknown) => void | Promise<void>;

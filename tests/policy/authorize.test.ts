@@ -32,7 +32,7 @@ describe("RBAC", () => {
     const [check] = Health.methods;
     if (!check) throw new Error("no method");
     expect(requiredRole(check)).toBeUndefined();
-    expect(() => authorize(contextFor(check, ANONYMOUS))).toThrow(/role/);
+    expect(() => authorize(contextFor(check, ANONYMOUS), {})).toThrow(/role/);
   });
 
   it("orders roles read ⊂ write ⊂ admin", () => {
@@ -41,9 +41,9 @@ describe("RBAC", () => {
     expect(hasRole(ANONYMOUS, "write")).toBe(true);
     const getState = EngineService.method.getState;
     const processEvent = EngineService.method.processEvent;
-    expect(() => authorize(contextFor(getState, reader))).not.toThrow();
-    expect(() => authorize(contextFor(processEvent, reader))).toThrow();
-    expect(() => authorize(contextFor(getState))).toThrow();
+    expect(() => authorize(contextFor(getState, reader), {})).not.toThrow();
+    expect(() => authorize(contextFor(processEvent, reader), {})).toThrow();
+    expect(() => authorize(contextFor(getState), {})).toThrow();
   });
 
   it("takes the key from a Bearer header or x-api-key", () => {
