@@ -1,13 +1,20 @@
 /**
  * connect-node reports a request body that is not a valid protobuf message ("parse binary")
- * as INTERNAL, and one over readMaxBytes as RESOURCE_EXHAUSTED, on all three protocols. Bad input must never count as a server fault (it
+ * as INTERNAL (unary and streaming alike), and one over readMaxBytes as RESOURCE_EXHAUSTED, on all three protocols. Bad input must never count as a server fault (it
  * would burn the availability budget and page someone), so this response transform turns
  * those two errors into INVALID_ARGUMENT (E106 MALFORMED_REQUEST, E107 REQUEST_TOO_LARGE), as
  * the grpc-js listener answers. Nothing else is touched; well-formed responses stream through unbuffered.
  */
 import { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import {
+  codeToHttpStatus,
+  endStreamFlag,
+  endStreamFromJson,
+  endStreamToJson,
+  errorFromJsonBytes,
+  errorToJsonBytes,
+} from "@connectrpc/connect/protocol-connect";
 import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { MlsdmError } from "../../telemetry/errors/index.js";
@@ -95,21 +102,45 @@ function fixGrpcWebFrame(chunk: Uint8Array): Uint8Array {
   if (chunk.length !== 5 + length) return chunk;
   const replacement = replacementFor(findTrailerError(trailerParse(chunk.subarray(5))));
   if (!replacement) return chunk;
-  const data = trailerSerialize(setTrailerStatus(new Headers(), replacement));
-  const frame = Buffer.alloc(5 + data.length);
-  frame[0] = trailerFlag;
-  frame.writeUInt32BE(data.length, 1);
-  frame.set(data, 5);
-  return frame;
+  return frame(trailerFlag, trailerSerialize(setTrailerStatus(new Headers(), replacement)));
 }
 
-function fixGrpcWeb(response: UniversalServerResponse): UniversalServerResponse {
+/** A frame of `flag` with `data` as payload (5-byte envelope header). */
+function frame(flag: number, data: Uint8Array): Uint8Array {
+  const out = Buffer.alloc(5 + data.length);
+  out[0] = flag;
+  out.writeUInt32BE(data.length, 1);
+  out.set(data, 5);
+  return out;
+}
+
+/** Connect streaming: the error is in the uncompressed end-stream frame (JSON); rewrite it if ours. */
+function fixConnectStreamFrame(chunk: Uint8Array): Uint8Array {
+  if (chunk.length < 5 || chunk[0] !== endStreamFlag) return chunk;
+  const length = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).readUInt32BE(1);
+  if (chunk.length !== 5 + length) return chunk;
+  let end;
+  try {
+    end = endStreamFromJson(chunk.subarray(5));
+  } catch {
+    return chunk;
+  }
+  const replacement = replacementFor(end.error);
+  if (!replacement) return chunk;
+  const json = endStreamToJson(end.metadata, replacement, {});
+  return frame(endStreamFlag, new TextEncoder().encode(JSON.stringify(json)));
+}
+
+function fixFrames(
+  response: UniversalServerResponse,
+  fix: (chunk: Uint8Array) => Uint8Array,
+): UniversalServerResponse {
   const body = response.body;
   if (!body) return response;
   return {
     ...response,
     body: (async function* () {
-      for await (const chunk of body) yield fixGrpcWebFrame(chunk);
+      for await (const chunk of body) yield fix(chunk);
     })(),
   };
 }
@@ -119,7 +150,8 @@ export async function fixMalformedRequestStatus(
   response: UniversalServerResponse,
 ): Promise<UniversalServerResponse> {
   const contentType = response.header?.get("content-type") ?? "";
-  if (/^application\/grpc-web/i.test(contentType)) return fixGrpcWeb(response);
+  if (/^application\/grpc-web/i.test(contentType)) return fixFrames(response, fixGrpcWebFrame);
+  if (/^application\/connect\+/i.test(contentType)) return fixFrames(response, fixConnectStreamFrame);
   if (/^application\/grpc/i.test(contentType)) return fixGrpc(response);
   if ((response.status === 500 || response.status === 429) && /^application\/json/i.test(contentType)) {
     return fixConnectUnary(response);
