@@ -192,6 +192,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       onEmergencyChange: supervisor.check,
       providers: () => gateway.status(),
       durable,
+      maxImportBytes: config.state.maxImportMb * 1024 * 1024,
     });
   const services = [
     mount(EngineService, applyPolicies(EngineService, engine, guarded)),

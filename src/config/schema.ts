@@ -298,6 +298,11 @@ export const configSchema = z.strictObject({
         description:
           "Cap on the state database size in MiB (0: no cap); past it memory writes answer UNAVAILABLE E406 instead of filling the disk.",
       }),
+      maxImportMb: key(integer(1, 65_536, 512), {
+        env: "MLSDM_SNAPSHOT_MAX_IMPORT_MB",
+        description:
+          "Largest snapshot AdminService.ImportSnapshot accepts, in MiB (uploads are held in memory until complete).",
+      }),
       keepSnapshots: key(integer(1, 1000, 5), {
         env: "MLSDM_SNAPSHOT_KEEP",
         description:

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { SnapshotFormatError } from "../core/binary.js";
-import type { CognitiveController } from "../core/controller.js";
+import { CognitiveController } from "../core/controller.js";
 import { SqliteStore, type StoredSnapshot } from "./sqlite-store.js";
 
 /** What start-up found and did. */
@@ -57,6 +57,7 @@ export class DurableState {
     const corrupt: string[] = [];
     let base: StoredSnapshot | undefined;
     for (const info of this.store.listSnapshots()) {
+      if (info.kind === "imported") continue; // stored for RestoreSnapshot, not this server's state
       const read = this.store.readSnapshot(info.id);
       if (!read?.valid) {
         corrupt.push(info.id);
@@ -167,6 +168,34 @@ export class DurableState {
     );
     this.lastSnapshotAtMs = info.createdAtMs;
     return info;
+  }
+
+  /** A stored snapshot's metadata and bytes, for export; undefined when unknown. */
+  read(id: string): { info: StoredSnapshot; bytes: Uint8Array; valid: boolean } | undefined {
+    return this.store.readSnapshot(id);
+  }
+
+  /**
+   * Stores the bytes of a snapshot made elsewhere, after checking that they restore into a
+   * controller with this one's options (format and dimension); the live state is untouched.
+   * Throws SnapshotFormatError when they do not.
+   */
+  importSnapshot(bytes: Uint8Array, label: string): StoredSnapshot {
+    const probe = CognitiveController.restore(bytes, this.controller.options).state();
+    return this.store.writeSnapshot(
+      bytes,
+      {
+        id: randomUUID(),
+        label,
+        createdAtMs: Date.now(),
+        journalSeq: 0,
+        step: probe.step,
+        pelmUsed: probe.pelmUsed,
+        dimension: this.controller.options.dimension,
+        kind: "imported",
+      },
+      this.options.keepSnapshots,
+    );
   }
 
   /** Snapshots, newest first. */

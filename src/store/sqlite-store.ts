@@ -27,7 +27,8 @@ export interface StoredSnapshot {
   readonly dimension: number;
   readonly sizeBytes: number;
   readonly sha256: string;
-  readonly kind: "auto" | "manual";
+  /** auto and manual snapshots cover the journal; an imported one is only stored (never a start-up base). */
+  readonly kind: "auto" | "manual" | "imported";
 }
 
 /** A journal entry read back, with whether its checksum held. */
@@ -47,7 +48,7 @@ interface SnapshotRow {
   dimension: number;
   size_bytes: number;
   sha256: string;
-  kind: "auto" | "manual";
+  kind: "auto" | "manual" | "imported";
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -131,7 +132,8 @@ export class SqliteStore {
 
   /**
    * Stores a snapshot covering the journal up to `journalSeq`, deletes those journal entries
-   * and keeps only the newest `keepAuto` automatic snapshots, in one transaction.
+   * and keeps only the newest `keepAuto` automatic snapshots, in one transaction. An imported
+   * snapshot covers no journal: nothing is deleted.
    */
   writeSnapshot(
     bytes: Uint8Array,
@@ -146,7 +148,8 @@ export class SqliteStore {
            VALUES (@id, @label, @createdAtMs, @journalSeq, @step, @pelmUsed, @dimension, @sizeBytes, @sha256, @kind, @bytes)`,
         )
         .run({ ...info, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
-      this.db.prepare("DELETE FROM journal WHERE seq <= ?").run(info.journalSeq);
+      if (info.kind !== "imported")
+        this.db.prepare("DELETE FROM journal WHERE seq <= ?").run(info.journalSeq);
       this.db
         .prepare(
           `DELETE FROM snapshots WHERE kind = 'auto' AND id NOT IN

@@ -81,7 +81,13 @@ describe("configSchema defaults", () => {
         rateLimitAnonymous: false,
         maxEventLoopLagMs: 200,
       },
-      state: { mode: "sqlite", snapshotIntervalSeconds: 300, maxDatabaseMb: 0, keepSnapshots: 5 },
+      state: {
+        mode: "sqlite",
+        snapshotIntervalSeconds: 300,
+        maxDatabaseMb: 0,
+        maxImportMb: 512,
+        keepSnapshots: 5,
+      },
       dataDir: "./.data",
       secureMode: false,
     };
@@ -206,6 +212,7 @@ describe("configEntries", () => {
       ["state.mode", "MLSDM_STATE", "enum", "sqlite"],
       ["state.snapshotIntervalSeconds", "MLSDM_SNAPSHOT_INTERVAL_SECONDS", "integer", 300],
       ["state.maxDatabaseMb", "MLSDM_STATE_MAX_DATABASE_MB", "integer", 0],
+      ["state.maxImportMb", "MLSDM_SNAPSHOT_MAX_IMPORT_MB", "integer", 512],
       ["state.keepSnapshots", "MLSDM_SNAPSHOT_KEEP", "integer", 5],
       ["dataDir", "MLSDM_DATA_DIR", "string", "./.data"],
       ["secureMode", "MLSDM_SECURE_MODE", "boolean", false],

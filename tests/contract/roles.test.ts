@@ -26,6 +26,8 @@ const EXPECTED_ROLES: Readonly<Record<string, Role>> = {
   "AdminService/SetMoralThreshold": Role.ADMIN,
   "AdminService/CreateSnapshot": Role.ADMIN,
   "AdminService/RestoreSnapshot": Role.ADMIN,
+  "AdminService/ExportSnapshot": Role.ADMIN,
+  "AdminService/ImportSnapshot": Role.ADMIN,
   "AdminService/CreateApiKey": Role.ADMIN,
   "AdminService/ListApiKeys": Role.ADMIN,
   "AdminService/RotateApiKey": Role.ADMIN,
@@ -34,6 +36,7 @@ const EXPECTED_ROLES: Readonly<Record<string, Role>> = {
 
 /** RPCs without side effects (Connect serves them over HTTP GET too). */
 const READ_ONLY = [
+  "AdminService/ExportSnapshot",
   "AdminService/GetStatus",
   "AdminService/ListApiKeys",
   "EngineService/GetState",

@@ -11,6 +11,7 @@ import { logger } from "../../telemetry/logger.js";
 import { notImplementedService } from "../not-implemented.js";
 import type { DurableState } from "../../store/durable-state.js";
 import { snapshotHandlers } from "./snapshot-handlers.js";
+import { snapshotTransferHandlers } from "./snapshot-transfer.js";
 import { emergencyMessage, stateMessage, type WallClock } from "../state-message.js";
 
 /** What the Admin service reads besides the controller. */
@@ -27,6 +28,8 @@ export interface AdminContext {
   readonly onEmergencyChange: () => void;
   /** The durable state (undefined with MLSDM_STATE=memory). */
   readonly durable?: DurableState | undefined;
+  /** Largest snapshot ImportSnapshot accepts, in bytes (state.maxImportMb). */
+  readonly maxImportBytes: number;
   /** The model providers and their breakers, in routing order. */
   readonly providers: () => readonly { id: string; breaker: "closed" | "open" | "half_open" }[];
 }
@@ -47,6 +50,7 @@ export function createAdminService(context: AdminContext): ServiceImpl<typeof Ad
   return {
     ...notImplementedService(AdminService),
     ...snapshotHandlers(context.durable, context.onEmergencyChange),
+    ...snapshotTransferHandlers(context.durable, context.maxImportBytes),
     getStatus() {
       const state = controller.state();
       const servingStatus = context.draining()

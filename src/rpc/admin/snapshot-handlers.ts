@@ -12,7 +12,7 @@ import type { StoredSnapshot } from "../../store/sqlite-store.js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
 import { logger } from "../../telemetry/logger.js";
 
-function infoMessage(info: StoredSnapshot): MessageInitShape<typeof SnapshotInfoSchema> {
+export function infoMessage(info: StoredSnapshot): MessageInitShape<typeof SnapshotInfoSchema> {
   return {
     snapshotId: info.id,
     label: info.label,
@@ -25,7 +25,7 @@ function infoMessage(info: StoredSnapshot): MessageInitShape<typeof SnapshotInfo
   };
 }
 
-function persistent(state: DurableState | undefined): DurableState {
+export function persistent(state: DurableState | undefined): DurableState {
   if (!state) throw new MlsdmError("STATE_NOT_PERSISTENT");
   return state;
 }

@@ -298,6 +298,31 @@ const entries = {
     message: "The path is outside the allowed directory; use a path under the configured base directory.",
     action: "Possible traversal attempt: check the security log. Loading files is disabled in secure mode.",
   },
+  SNAPSHOT_IMPORT_INVALID: {
+    code: "E409",
+    family: "memory and state",
+    status: Code.InvalidArgument,
+    retryable: false,
+    message: "The uploaded snapshot fails its SHA-256, format or dimension check; nothing was stored.",
+    action:
+      "Export the snapshot again (mlsdm admin snapshot export) from a server with the same core.dimension.",
+  },
+  SNAPSHOT_UPLOAD_UNKNOWN: {
+    code: "E410",
+    family: "memory and state",
+    status: Code.NotFound,
+    retryable: false,
+    message: "The snapshot upload is unknown or expired (idle for 5 minutes); start the upload again.",
+    action: "Restart the import from the first chunk with an empty upload_id.",
+  },
+  SNAPSHOT_UPLOAD_OUT_OF_ORDER: {
+    code: "E411",
+    family: "memory and state",
+    status: Code.FailedPrecondition,
+    retryable: false,
+    message: "The chunk does not continue the upload; resume from the offset the server reports.",
+    action: "Resend from metadata.received_bytes with the same total_size and checksum_sha256.",
+  },
 
   // ── E5xx rhythm ────────────────────────────────────────────────────────────────────
   SLEEP_PHASE: {

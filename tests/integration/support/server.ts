@@ -20,6 +20,9 @@ export async function startTestServer(
       MLSDM_HTTP_PORT: "0",
       MLSDM_LOG_LEVEL: "error",
       MLSDM_STATE: "memory",
+      // Tests run many servers in parallel on two cores: the event-loop lag guard would shed
+      // their calls at random. Tests of the guard itself set it explicitly.
+      MLSDM_MAX_EVENT_LOOP_LAG_MS: "0",
       ...env,
     },
   });

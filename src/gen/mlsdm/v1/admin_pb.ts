@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mlsdm/v1/admin.proto.
  */
 export const file_mlsdm_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChRtbHNkbS92MS9hZG1pbi5wcm90bxIIbWxzZG0udjEiEgoQR2V0U3RhdHVzUmVxdWVzdCLbAgoRR2V0U3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgCIAEoARIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCg5zZXJ2aW5nX3N0YXR1cxgEIAEoDjIXLm1sc2RtLnYxLlNlcnZpbmdTdGF0dXMSJwoFc3RhdGUYBSABKAsyGC5tbHNkbS52MS5Db2duaXRpdmVTdGF0ZRI3CgZjb25maWcYBiADKAsyJy5tbHNkbS52MS5HZXRTdGF0dXNSZXNwb25zZS5Db25maWdFbnRyeRIrCglwcm92aWRlcnMYByADKAsyGC5tbHNkbS52MS5Qcm92aWRlclN0YXR1cxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkUKDlByb3ZpZGVyU3RhdHVzEgoKAmlkGAEgASgJEicKB2JyZWFrZXIYAiABKA4yFi5tbHNkbS52MS5CcmVha2VyU3RhdGUiPAofVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duUmVxdWVzdBIZCgZyZWFzb24YASABKAlCCZK1GAUo9AMwASJnCiBUcmlnZ2VyRW1lcmdlbmN5U2h1dGRvd25SZXNwb25zZRIrCgllbWVyZ2VuY3kYASABKAsyGC5tbHNkbS52MS5FbWVyZ2VuY3lTdGF0ZRIWCg5hbHJlYWR5X2FjdGl2ZRgCIAEoCCIyChVSZXNldEVtZXJnZW5jeVJlcXVlc3QSGQoGcmVhc29uGAEgASgJQgmStRgFKPQDMAEihQEKFlJlc2V0RW1lcmdlbmN5UmVzcG9uc2USEgoKd2FzX2FjdGl2ZRgBIAEoCBIqCghwcmV2aW91cxgCIAEoCzIYLm1sc2RtLnYxLkVtZXJnZW5jeVN0YXRlEisKCWVtZXJnZW5jeRgDIAEoCzIYLm1sc2RtLnYxLkVtZXJnZW5jeVN0YXRlImIKGFNldE1vcmFsVGhyZXNob2xkUmVxdWVzdBIrCgl0aHJlc2hvbGQYASABKAFCGJK1GBQJMzMzMzMz0z8RzczMzMzM7D8YARIZCgZyZWFzb24YAiABKAlCCZK1GAUo9AMwASJKChlTZXRNb3JhbFRocmVzaG9sZFJlc3BvbnNlEhoKEnByZXZpb3VzX3RocmVzaG9sZBgBIAEoARIRCgl0aHJlc2hvbGQYAiABKAEiwwEKDFNuYXBzaG90SW5mbxITCgtzbmFwc2hvdF9pZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzaXplX2J5dGVzGAQgASgEEhcKD2NoZWNrc3VtX3NoYTI1NhgFIAEoCRIMCgRzdGVwGAYgASgEEhEKCXBlbG1fdXNlZBgHIAEoDRIRCglkaW1lbnNpb24YCCABKA0iLwoVQ3JlYXRlU25hcHNob3RSZXF1ZXN0EhYKBWxhYmVsGAEgASgJQgeStRgDKIABIkIKFkNyZWF0ZVNuYXBzaG90UmVzcG9uc2USKAoIc25hcHNob3QYASABKAsyFi5tbHNkbS52MS5TbmFwc2hvdEluZm8iUQoWUmVzdG9yZVNuYXBzaG90UmVxdWVzdBIeCgtzbmFwc2hvdF9pZBgBIAEoCUIJkrUYBSiAATABEhcKBnJlYXNvbhgCIAEoCUIHkrUYAyj0AyJsChdSZXN0b3JlU25hcHNob3RSZXNwb25zZRIoCghzbmFwc2hvdBgBIAEoCzIWLm1sc2RtLnYxLlNuYXBzaG90SW5mbxInCgVzdGF0ZRgCIAEoCzIYLm1sc2RtLnYxLkNvZ25pdGl2ZVN0YXRlIvwCCgZBcGlLZXkSDgoGa2V5X2lkGAEgASgJEg0KBW93bmVyGAIgASgJEh0KBXJvbGVzGAMgAygOMg4ubWxzZG0udjEuUm9sZRITCgtkZXNjcmlwdGlvbhgEIAEoCRITCgtoYXNoX3ByZWZpeBgFIAEoCRIkCgVzdGF0ZRgGIAEoDjIVLm1sc2RtLnYxLkFwaUtleVN0YXRlEiYKBnNvdXJjZRgHIAEoDjIWLm1sc2RtLnYxLkFwaUtleVNvdXJjZRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZXZva2VfcmVhc29uGAsgASgJEhUKDXN1cGVyc2VkZWRfYnkYDCABKAki3AEKE0NyZWF0ZUFwaUtleVJlcXVlc3QSGAoFb3duZXIYASABKAlCCZK1GAUogAEwARInCgVyb2xlcxgCIAMoDjIOLm1sc2RtLnYxLlJvbGVCCJK1GAQgASgDEjAKCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASKAoDdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uSAASHAoLZGVzY3JpcHRpb24YBSABKAlCB5K1GAMo9ANCCAoGZXhwaXJ5IkUKFENyZWF0ZUFwaUtleVJlc3BvbnNlEh0KA2tleRgBIAEoCzIQLm1sc2RtLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkidgoSTGlzdEFwaUtleXNSZXF1ZXN0EikKCXBhZ2Vfc2l6ZRgBIAEoDUIWkrUYEgkAAAAAAAAAABEAAAAAAECPQBIbCgpwYWdlX3Rva2VuGAIgASgJQgeStRgDKIAIEhgKEGluY2x1ZGVfaW5hY3RpdmUYAyABKAgiTgoTTGlzdEFwaUtleXNSZXNwb25zZRIeCgRrZXlzGAEgAygLMhAubWxzZG0udjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKdAQoTUm90YXRlQXBpS2V5UmVxdWVzdBIZCgZrZXlfaWQYASABKAlCCZK1GAUogAEwARIqCgdvdmVybGFwGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiYKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCgZyZWFzb24YBCABKAlCB5K1GAMo9AMibQoUUm90YXRlQXBpS2V5UmVzcG9uc2USHQoDa2V5GAEgASgLMhAubWxzZG0udjEuQXBpS2V5Eg4KBnNlY3JldBgCIAEoCRImCgxwcmV2aW91c19rZXkYAyABKAsyEC5tbHNkbS52MS5BcGlLZXkiSwoTUmV2b2tlQXBpS2V5UmVxdWVzdBIZCgZrZXlfaWQYASABKAlCCZK1GAUogAEwARIZCgZyZWFzb24YAiABKAlCCZK1GAUo9AMwASI1ChRSZXZva2VBcGlLZXlSZXNwb25zZRIdCgNrZXkYASABKAsyEC5tbHNkbS52MS5BcGlLZXkqrAEKDVNlcnZpbmdTdGF0dXMSHgoaU0VSVklOR19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZTRVJWSU5HX1NUQVRVU19TRVJWSU5HEAESGwoXU0VSVklOR19TVEFUVVNfU1RBUlRJTkcQAhIbChdTRVJWSU5HX1NUQVRVU19EUkFJTklORxADEiUKIVNFUlZJTkdfU1RBVFVTX0VNRVJHRU5DWV9TSFVURE9XThAEKpoBCgtBcGlLZXlTdGF0ZRIdChlBUElfS0VZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQVBJX0tFWV9TVEFURV9BQ1RJVkUQARIcChhBUElfS0VZX1NUQVRFX1NVUEVSU0VERUQQAhIZChVBUElfS0VZX1NUQVRFX0VYUElSRUQQAxIZChVBUElfS0VZX1NUQVRFX1JFVk9LRUQQBCp9CgxBcGlLZXlTb3VyY2USHgoaQVBJX0tFWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJBUElfS0VZX1NPVVJDRV9FTlYQARIXChNBUElfS0VZX1NPVVJDRV9GSUxFEAISHAoYQVBJX0tFWV9TT1VSQ0VfQURNSU5fQVBJEAMqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMyrgcKDEFkbWluU2VydmljZRJNCglHZXRTdGF0dXMSGi5tbHNkbS52MS5HZXRTdGF0dXNSZXF1ZXN0GhsubWxzZG0udjEuR2V0U3RhdHVzUmVzcG9uc2UiB5ACAYi1GAQSegoYVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duEikubWxzZG0udjEuVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duUmVxdWVzdBoqLm1sc2RtLnYxLlRyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93blJlc3BvbnNlIgeQAgKItRgEElwKDlJlc2V0RW1lcmdlbmN5Eh8ubWxzZG0udjEuUmVzZXRFbWVyZ2VuY3lSZXF1ZXN0GiAubWxzZG0udjEuUmVzZXRFbWVyZ2VuY3lSZXNwb25zZSIHkAICiLUYBBJlChFTZXRNb3JhbFRocmVzaG9sZBIiLm1sc2RtLnYxLlNldE1vcmFsVGhyZXNob2xkUmVxdWVzdBojLm1sc2RtLnYxLlNldE1vcmFsVGhyZXNob2xkUmVzcG9uc2UiB5ACAoi1GAQSWQoOQ3JlYXRlU25hcHNob3QSHy5tbHNkbS52MS5DcmVhdGVTbmFwc2hvdFJlcXVlc3QaIC5tbHNkbS52MS5DcmVhdGVTbmFwc2hvdFJlc3BvbnNlIgSItRgEElwKD1Jlc3RvcmVTbmFwc2hvdBIgLm1sc2RtLnYxLlJlc3RvcmVTbmFwc2hvdFJlcXVlc3QaIS5tbHNkbS52MS5SZXN0b3JlU25hcHNob3RSZXNwb25zZSIEiLUYBBJTCgxDcmVhdGVBcGlLZXkSHS5tbHNkbS52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh4ubWxzZG0udjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2UiBIi1GAQSUwoLTGlzdEFwaUtleXMSHC5tbHNkbS52MS5MaXN0QXBpS2V5c1JlcXVlc3QaHS5tbHNkbS52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgeQAgGItRgEElMKDFJvdGF0ZUFwaUtleRIdLm1sc2RtLnYxLlJvdGF0ZUFwaUtleVJlcXVlc3QaHi5tbHNkbS52MS5Sb3RhdGVBcGlLZXlSZXNwb25zZSIEiLUYBBJWCgxSZXZva2VBcGlLZXkSHS5tbHNkbS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Gh4ubWxzZG0udjEuUmV2b2tlQXBpS2V5UmVzcG9uc2UiB5ACAoi1GARiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlsdm_v1_options, file_mlsdm_v1_state]);
+  fileDesc("ChRtbHNkbS92MS9hZG1pbi5wcm90bxIIbWxzZG0udjEiEgoQR2V0U3RhdHVzUmVxdWVzdCLbAgoRR2V0U3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIWCg51cHRpbWVfc2Vjb25kcxgCIAEoARIuCgpzdGFydGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCg5zZXJ2aW5nX3N0YXR1cxgEIAEoDjIXLm1sc2RtLnYxLlNlcnZpbmdTdGF0dXMSJwoFc3RhdGUYBSABKAsyGC5tbHNkbS52MS5Db2duaXRpdmVTdGF0ZRI3CgZjb25maWcYBiADKAsyJy5tbHNkbS52MS5HZXRTdGF0dXNSZXNwb25zZS5Db25maWdFbnRyeRIrCglwcm92aWRlcnMYByADKAsyGC5tbHNkbS52MS5Qcm92aWRlclN0YXR1cxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkUKDlByb3ZpZGVyU3RhdHVzEgoKAmlkGAEgASgJEicKB2JyZWFrZXIYAiABKA4yFi5tbHNkbS52MS5CcmVha2VyU3RhdGUiPAofVHJpZ2dlckVtZXJnZW5jeVNodXRkb3duUmVxdWVzdBIZCgZyZWFzb24YASABKAlCCZK1GAUo9AMwASJnCiBUcmlnZ2VyRW1lcmdlbmN5U2h1dGRvd25SZXNwb25zZRIrCgllbWVyZ2VuY3kYASABKAsyGC5tbHNkbS52MS5FbWVyZ2VuY3lTdGF0ZRIWCg5hbHJlYWR5X2FjdGl2ZRgCIAEoCCIyChVSZXNldEVtZXJnZW5jeVJlcXVlc3QSGQoGcmVhc29uGAEgASgJQgmStRgFKPQDMAEihQEKFlJlc2V0RW1lcmdlbmN5UmVzcG9uc2USEgoKd2FzX2FjdGl2ZRgBIAEoCBIqCghwcmV2aW91cxgCIAEoCzIYLm1sc2RtLnYxLkVtZXJnZW5jeVN0YXRlEisKCWVtZXJnZW5jeRgDIAEoCzIYLm1sc2RtLnYxLkVtZXJnZW5jeVN0YXRlImIKGFNldE1vcmFsVGhyZXNob2xkUmVxdWVzdBIrCgl0aHJlc2hvbGQYASABKAFCGJK1GBQJMzMzMzMz0z8RzczMzMzM7D8YARIZCgZyZWFzb24YAiABKAlCCZK1GAUo9AMwASJKChlTZXRNb3JhbFRocmVzaG9sZFJlc3BvbnNlEhoKEnByZXZpb3VzX3RocmVzaG9sZBgBIAEoARIRCgl0aHJlc2hvbGQYAiABKAEiwwEKDFNuYXBzaG90SW5mbxITCgtzbmFwc2hvdF9pZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzaXplX2J5dGVzGAQgASgEEhcKD2NoZWNrc3VtX3NoYTI1NhgFIAEoCRIMCgRzdGVwGAYgASgEEhEKCXBlbG1fdXNlZBgHIAEoDRIRCglkaW1lbnNpb24YCCABKA0iLwoVQ3JlYXRlU25hcHNob3RSZXF1ZXN0EhYKBWxhYmVsGAEgASgJQgeStRgDKIABIkIKFkNyZWF0ZVNuYXBzaG90UmVzcG9uc2USKAoIc25hcHNob3QYASABKAsyFi5tbHNkbS52MS5TbmFwc2hvdEluZm8iUQoWUmVzdG9yZVNuYXBzaG90UmVxdWVzdBIeCgtzbmFwc2hvdF9pZBgBIAEoCUIJkrUYBSiAATABEhcKBnJlYXNvbhgCIAEoCUIHkrUYAyj0AyJsChdSZXN0b3JlU25hcHNob3RSZXNwb25zZRIoCghzbmFwc2hvdBgBIAEoCzIWLm1sc2RtLnYxLlNuYXBzaG90SW5mbxInCgVzdGF0ZRgCIAEoCzIYLm1sc2RtLnYxLkNvZ25pdGl2ZVN0YXRlIjcKFUV4cG9ydFNuYXBzaG90UmVxdWVzdBIeCgtzbmFwc2hvdF9pZBgBIAEoCUIJkrUYBSiAATABIlkKFkV4cG9ydFNuYXBzaG90UmVzcG9uc2USJgoEaW5mbxgBIAEoCzIWLm1sc2RtLnYxLlNuYXBzaG90SW5mb0gAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCKfAQoVSW1wb3J0U25hcHNob3RSZXF1ZXN0EhoKCXVwbG9hZF9pZBgBIAEoCUIHkrUYAyiAARIOCgZvZmZzZXQYAiABKAQSDQoFY2h1bmsYAyABKAwSEgoKdG90YWxfc2l6ZRgEIAEoBBIfCg9jaGVja3N1bV9zaGEyNTYYBSABKAlCBpK1GAIoQBIWCgVsYWJlbBgGIAEoCUIHkrUYAyiAASJtChZJbXBvcnRTbmFwc2hvdFJlc3BvbnNlEhEKCXVwbG9hZF9pZBgBIAEoCRIWCg5yZWNlaXZlZF9ieXRlcxgCIAEoBBIoCghzbmFwc2hvdBgDIAEoCzIWLm1sc2RtLnYxLlNuYXBzaG90SW5mbyL8AgoGQXBpS2V5Eg4KBmtleV9pZBgBIAEoCRINCgVvd25lchgCIAEoCRIdCgVyb2xlcxgDIAMoDjIOLm1sc2RtLnYxLlJvbGUSEwoLZGVzY3JpcHRpb24YBCABKAkSEwoLaGFzaF9wcmVmaXgYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5tbHNkbS52MS5BcGlLZXlTdGF0ZRImCgZzb3VyY2UYByABKA4yFi5tbHNkbS52MS5BcGlLZXlTb3VyY2USLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2b2tlX3JlYXNvbhgLIAEoCRIVCg1zdXBlcnNlZGVkX2J5GAwgASgJItwBChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhgKBW93bmVyGAEgASgJQgmStRgFKIABMAESJwoFcm9sZXMYAiADKA4yDi5tbHNkbS52MS5Sb2xlQgiStRgEIAEoAxIwCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEigKA3R0bBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkgAEhwKC2Rlc2NyaXB0aW9uGAUgASgJQgeStRgDKPQDQggKBmV4cGlyeSJFChRDcmVhdGVBcGlLZXlSZXNwb25zZRIdCgNrZXkYASABKAsyEC5tbHNkbS52MS5BcGlLZXkSDgoGc2VjcmV0GAIgASgJInYKEkxpc3RBcGlLZXlzUmVxdWVzdBIpCglwYWdlX3NpemUYASABKA1CFpK1GBIJAAAAAAAAAAARAAAAAABAj0ASGwoKcGFnZV90b2tlbhgCIAEoCUIHkrUYAyiACBIYChBpbmNsdWRlX2luYWN0aXZlGAMgASgIIk4KE0xpc3RBcGlLZXlzUmVzcG9uc2USHgoEa2V5cxgBIAMoCzIQLm1sc2RtLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkinQEKE1JvdGF0ZUFwaUtleVJlcXVlc3QSGQoGa2V5X2lkGAEgASgJQgmStRgFKIABMAESKgoHb3ZlcmxhcBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhImCgN0dGwYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoGcmVhc29uGAQgASgJQgeStRgDKPQDIm0KFFJvdGF0ZUFwaUtleVJlc3BvbnNlEh0KA2tleRgBIAEoCzIQLm1sc2RtLnYxLkFwaUtleRIOCgZzZWNyZXQYAiABKAkSJgoMcHJldmlvdXNfa2V5GAMgASgLMhAubWxzZG0udjEuQXBpS2V5IksKE1Jldm9rZUFwaUtleVJlcXVlc3QSGQoGa2V5X2lkGAEgASgJQgmStRgFKIABMAESGQoGcmVhc29uGAIgASgJQgmStRgFKPQDMAEiNQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USHQoDa2V5GAEgASgLMhAubWxzZG0udjEuQXBpS2V5KqwBCg1TZXJ2aW5nU3RhdHVzEh4KGlNFUlZJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWU0VSVklOR19TVEFUVVNfU0VSVklORxABEhsKF1NFUlZJTkdfU1RBVFVTX1NUQVJUSU5HEAISGwoXU0VSVklOR19TVEFUVVNfRFJBSU5JTkcQAxIlCiFTRVJWSU5HX1NUQVRVU19FTUVSR0VOQ1lfU0hVVERPV04QBCqaAQoLQXBpS2V5U3RhdGUSHQoZQVBJX0tFWV9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFQSV9LRVlfU1RBVEVfQUNUSVZFEAESHAoYQVBJX0tFWV9TVEFURV9TVVBFUlNFREVEEAISGQoVQVBJX0tFWV9TVEFURV9FWFBJUkVEEAMSGQoVQVBJX0tFWV9TVEFURV9SRVZPS0VEEAQqfQoMQXBpS2V5U291cmNlEh4KGkFQSV9LRVlfU09VUkNFX1VOU1BFQ0lGSUVEEAASFgoSQVBJX0tFWV9TT1VSQ0VfRU5WEAESFwoTQVBJX0tFWV9TT1VSQ0VfRklMRRACEhwKGEFQSV9LRVlfU09VUkNFX0FETUlOX0FQSRADKnwKDEJyZWFrZXJTdGF0ZRIdChlCUkVBS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQlJFQUtFUl9TVEFURV9DTE9TRUQQARIWChJCUkVBS0VSX1NUQVRFX09QRU4QAhIbChdCUkVBS0VSX1NUQVRFX0hBTEZfT1BFThADMukICgxBZG1pblNlcnZpY2USTQoJR2V0U3RhdHVzEhoubWxzZG0udjEuR2V0U3RhdHVzUmVxdWVzdBobLm1sc2RtLnYxLkdldFN0YXR1c1Jlc3BvbnNlIgeQAgGItRgEEnoKGFRyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93bhIpLm1sc2RtLnYxLlRyaWdnZXJFbWVyZ2VuY3lTaHV0ZG93blJlcXVlc3QaKi5tbHNkbS52MS5UcmlnZ2VyRW1lcmdlbmN5U2h1dGRvd25SZXNwb25zZSIHkAICiLUYBBJcCg5SZXNldEVtZXJnZW5jeRIfLm1sc2RtLnYxLlJlc2V0RW1lcmdlbmN5UmVxdWVzdBogLm1sc2RtLnYxLlJlc2V0RW1lcmdlbmN5UmVzcG9uc2UiB5ACAoi1GAQSZQoRU2V0TW9yYWxUaHJlc2hvbGQSIi5tbHNkbS52MS5TZXRNb3JhbFRocmVzaG9sZFJlcXVlc3QaIy5tbHNkbS52MS5TZXRNb3JhbFRocmVzaG9sZFJlc3BvbnNlIgeQAgKItRgEElkKDkNyZWF0ZVNuYXBzaG90Eh8ubWxzZG0udjEuQ3JlYXRlU25hcHNob3RSZXF1ZXN0GiAubWxzZG0udjEuQ3JlYXRlU25hcHNob3RSZXNwb25zZSIEiLUYBBJcCg9SZXN0b3JlU25hcHNob3QSIC5tbHNkbS52MS5SZXN0b3JlU25hcHNob3RSZXF1ZXN0GiEubWxzZG0udjEuUmVzdG9yZVNuYXBzaG90UmVzcG9uc2UiBIi1GAQSXgoORXhwb3J0U25hcHNob3QSHy5tbHNkbS52MS5FeHBvcnRTbmFwc2hvdFJlcXVlc3QaIC5tbHNkbS52MS5FeHBvcnRTbmFwc2hvdFJlc3BvbnNlIgeQAgGItRgEMAESWQoOSW1wb3J0U25hcHNob3QSHy5tbHNkbS52MS5JbXBvcnRTbmFwc2hvdFJlcXVlc3QaIC5tbHNkbS52MS5JbXBvcnRTbmFwc2hvdFJlc3BvbnNlIgSItRgEElMKDENyZWF0ZUFwaUtleRIdLm1sc2RtLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaHi5tbHNkbS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIEiLUYBBJTCgtMaXN0QXBpS2V5cxIcLm1sc2RtLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBodLm1sc2RtLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2UiB5ACAYi1GAQSUwoMUm90YXRlQXBpS2V5Eh0ubWxzZG0udjEuUm90YXRlQXBpS2V5UmVxdWVzdBoeLm1sc2RtLnYxLlJvdGF0ZUFwaUtleVJlc3BvbnNlIgSItRgEElYKDFJldm9rZUFwaUtleRIdLm1sc2RtLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHi5tbHNkbS52MS5SZXZva2VBcGlLZXlSZXNwb25zZSIHkAICiLUYBGIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_mlsdm_v1_options, file_mlsdm_v1_state]);
 
 /**
  * Request of AdminService.GetStatus. Has no fields.
@@ -467,6 +467,161 @@ export const RestoreSnapshotResponseSchema: GenMessage<RestoreSnapshotResponse> 
   messageDesc(file_mlsdm_v1_admin, 13);
 
 /**
+ * Request of AdminService.ExportSnapshot.
+ *
+ * @generated from message mlsdm.v1.ExportSnapshotRequest
+ */
+export type ExportSnapshotRequest = Message<"mlsdm.v1.ExportSnapshotRequest"> & {
+  /**
+   * Identifier of the snapshot to export, as returned by CreateSnapshot. Must contain a
+   * non-whitespace character; at most 128 characters.
+   *
+   * @generated from field: string snapshot_id = 1;
+   */
+  snapshotId: string;
+};
+
+/**
+ * Describes the message mlsdm.v1.ExportSnapshotRequest.
+ * Use `create(ExportSnapshotRequestSchema)` to create a new message.
+ */
+export const ExportSnapshotRequestSchema: GenMessage<ExportSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_mlsdm_v1_admin, 14);
+
+/**
+ * One message of the AdminService.ExportSnapshot stream.
+ *
+ * @generated from message mlsdm.v1.ExportSnapshotResponse
+ */
+export type ExportSnapshotResponse = Message<"mlsdm.v1.ExportSnapshotResponse"> & {
+  /**
+   * The first message carries `info`; every later one a `chunk`.
+   *
+   * @generated from oneof mlsdm.v1.ExportSnapshotResponse.part
+   */
+  part: {
+    /**
+     * Metadata of the snapshot, with the size and SHA-256 of the bytes that follow.
+     *
+     * @generated from field: mlsdm.v1.SnapshotInfo info = 1;
+     */
+    value: SnapshotInfo;
+    case: "info";
+  } | {
+    /**
+     * The next bytes of the snapshot, 1 byte to 256 KiB.
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message mlsdm.v1.ExportSnapshotResponse.
+ * Use `create(ExportSnapshotResponseSchema)` to create a new message.
+ */
+export const ExportSnapshotResponseSchema: GenMessage<ExportSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_mlsdm_v1_admin, 15);
+
+/**
+ * Request of AdminService.ImportSnapshot: one chunk of an upload.
+ *
+ * @generated from message mlsdm.v1.ImportSnapshotRequest
+ */
+export type ImportSnapshotRequest = Message<"mlsdm.v1.ImportSnapshotRequest"> & {
+  /**
+   * Upload to continue, as returned by the first call; empty on the first call. At most 128
+   * characters.
+   *
+   * @generated from field: string upload_id = 1;
+   */
+  uploadId: string;
+
+  /**
+   * Position of `chunk` in the snapshot, in bytes; must equal the bytes received so far.
+   * (JSON: a decimal string.)
+   *
+   * @generated from field: uint64 offset = 2;
+   */
+  offset: bigint;
+
+  /**
+   * The next bytes of the snapshot, 1 byte to 512 KiB (JSON: base64).
+   *
+   * @generated from field: bytes chunk = 3;
+   */
+  chunk: Uint8Array;
+
+  /**
+   * Size of the whole snapshot in bytes, > 0 and at most state.maxImportMb MiB; the same on
+   * every call of one upload. (JSON: a decimal string.)
+   *
+   * @generated from field: uint64 total_size = 4;
+   */
+  totalSize: bigint;
+
+  /**
+   * SHA-256 of the whole snapshot, 64 lowercase hexadecimal characters, as ExportSnapshot
+   * reported it; the same on every call of one upload.
+   *
+   * @generated from field: string checksum_sha256 = 5;
+   */
+  checksumSha256: string;
+
+  /**
+   * Label of the stored snapshot; optional; at most 128 characters.
+   *
+   * @generated from field: string label = 6;
+   */
+  label: string;
+};
+
+/**
+ * Describes the message mlsdm.v1.ImportSnapshotRequest.
+ * Use `create(ImportSnapshotRequestSchema)` to create a new message.
+ */
+export const ImportSnapshotRequestSchema: GenMessage<ImportSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_mlsdm_v1_admin, 16);
+
+/**
+ * Response of AdminService.ImportSnapshot.
+ *
+ * @generated from message mlsdm.v1.ImportSnapshotResponse
+ */
+export type ImportSnapshotResponse = Message<"mlsdm.v1.ImportSnapshotResponse"> & {
+  /**
+   * The upload this chunk belongs to; send it with the next chunk.
+   *
+   * @generated from field: string upload_id = 1;
+   */
+  uploadId: string;
+
+  /**
+   * Bytes received so far: the offset of the next chunk. (JSON: a decimal string.)
+   *
+   * @generated from field: uint64 received_bytes = 2;
+   */
+  receivedBytes: bigint;
+
+  /**
+   * Set on the call that completed the upload: the snapshot as stored. Pass its id to
+   * RestoreSnapshot to restore it.
+   *
+   * @generated from field: mlsdm.v1.SnapshotInfo snapshot = 3;
+   */
+  snapshot?: SnapshotInfo | undefined;
+};
+
+/**
+ * Describes the message mlsdm.v1.ImportSnapshotResponse.
+ * Use `create(ImportSnapshotResponseSchema)` to create a new message.
+ */
+export const ImportSnapshotResponseSchema: GenMessage<ImportSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_mlsdm_v1_admin, 17);
+
+/**
  * Metadata of an API key. Never contains the secret: only a prefix of its SHA-256 digest, to
  * match a key a client holds without revealing it.
  *
@@ -567,7 +722,7 @@ export type ApiKey = Message<"mlsdm.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 14);
+  messageDesc(file_mlsdm_v1_admin, 18);
 
 /**
  * Request of AdminService.CreateApiKey.
@@ -628,7 +783,7 @@ export type CreateApiKeyRequest = Message<"mlsdm.v1.CreateApiKeyRequest"> & {
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 15);
+  messageDesc(file_mlsdm_v1_admin, 19);
 
 /**
  * Response of AdminService.CreateApiKey.
@@ -657,7 +812,7 @@ export type CreateApiKeyResponse = Message<"mlsdm.v1.CreateApiKeyResponse"> & {
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 16);
+  messageDesc(file_mlsdm_v1_admin, 20);
 
 /**
  * Request of AdminService.ListApiKeys.
@@ -694,7 +849,7 @@ export type ListApiKeysRequest = Message<"mlsdm.v1.ListApiKeysRequest"> & {
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 17);
+  messageDesc(file_mlsdm_v1_admin, 21);
 
 /**
  * Response of AdminService.ListApiKeys.
@@ -722,7 +877,7 @@ export type ListApiKeysResponse = Message<"mlsdm.v1.ListApiKeysResponse"> & {
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 18);
+  messageDesc(file_mlsdm_v1_admin, 22);
 
 /**
  * Request of AdminService.RotateApiKey.
@@ -769,7 +924,7 @@ export type RotateApiKeyRequest = Message<"mlsdm.v1.RotateApiKeyRequest"> & {
  * Use `create(RotateApiKeyRequestSchema)` to create a new message.
  */
 export const RotateApiKeyRequestSchema: GenMessage<RotateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 19);
+  messageDesc(file_mlsdm_v1_admin, 23);
 
 /**
  * Response of AdminService.RotateApiKey.
@@ -805,7 +960,7 @@ export type RotateApiKeyResponse = Message<"mlsdm.v1.RotateApiKeyResponse"> & {
  * Use `create(RotateApiKeyResponseSchema)` to create a new message.
  */
 export const RotateApiKeyResponseSchema: GenMessage<RotateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 20);
+  messageDesc(file_mlsdm_v1_admin, 24);
 
 /**
  * Request of AdminService.RevokeApiKey.
@@ -835,7 +990,7 @@ export type RevokeApiKeyRequest = Message<"mlsdm.v1.RevokeApiKeyRequest"> & {
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 21);
+  messageDesc(file_mlsdm_v1_admin, 25);
 
 /**
  * Response of AdminService.RevokeApiKey.
@@ -856,7 +1011,7 @@ export type RevokeApiKeyResponse = Message<"mlsdm.v1.RevokeApiKeyResponse"> & {
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_mlsdm_v1_admin, 22);
+  messageDesc(file_mlsdm_v1_admin, 26);
 
 /**
  * Serving status of the server, more detailed than grpc.health.v1: every value other than
@@ -1157,6 +1312,41 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RestoreSnapshotRequestSchema;
     output: typeof RestoreSnapshotResponseSchema;
+  },
+  /**
+   * Streams a stored snapshot out of the server, to keep it elsewhere or to import it into
+   * another server: the first message carries its metadata (with the SHA-256 of the whole
+   * content), each later one the next chunk of its bytes (at most 256 KiB each), in order.
+   * Unknown id: NOT_FOUND (E402). `mlsdm admin snapshot export` writes it to a file.
+   *
+   *   buf curl --protocol grpc --http2-prior-knowledge \
+   *     -H "authorization: Bearer $MLSDM_ADMIN_KEY" -d '{"snapshotId": "snap_01HZX3M6K8"}' \
+   *     http://localhost:50051/mlsdm.v1.AdminService/ExportSnapshot
+   *
+   * @generated from rpc mlsdm.v1.AdminService.ExportSnapshot
+   */
+  exportSnapshot: {
+    methodKind: "server_streaming";
+    input: typeof ExportSnapshotRequestSchema;
+    output: typeof ExportSnapshotResponseSchema;
+  },
+  /**
+   * Uploads an exported snapshot in chunks, one call per chunk, so that a snapshot larger
+   * than the message size limit can be imported with unary calls. The first call leaves
+   * upload_id empty and gets one back; each call sends the bytes that follow those already
+   * received (offset = received_bytes, else FAILED_PRECONDITION E411 with the offset to resume
+   * from). When the last byte has arrived, the server checks the SHA-256 and the snapshot
+   * format and dimension (INVALID_ARGUMENT E409 on a mismatch) and stores it as a new snapshot,
+   * returned in `snapshot`; it is not restored until RestoreSnapshot names it. An upload idle
+   * for 5 minutes is dropped (NOT_FOUND E410). Disabled in secure mode (E205).
+   * `mlsdm admin snapshot import` sends a file.
+   *
+   * @generated from rpc mlsdm.v1.AdminService.ImportSnapshot
+   */
+  importSnapshot: {
+    methodKind: "unary";
+    input: typeof ImportSnapshotRequestSchema;
+    output: typeof ImportSnapshotResponseSchema;
   },
   /**
    * Creates an API key and returns its metadata and its secret. The secret is returned only
