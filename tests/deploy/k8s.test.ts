@@ -66,6 +66,9 @@ interface ServicePort {
   targetPort: string | number;
   appProtocol?: string;
 }
+interface Rules {
+  rules: { backendRefs: { name: string; port: number; weight: number }[] }[];
+}
 interface NetworkPolicyPeerPorts {
   ports?: { port: number | string; protocol?: string }[];
   from?: unknown[];
@@ -84,11 +87,17 @@ const PENDING_ENV = new Set(["MLSDM_REDIS_URL"]);
 
 /** MLSDM_* names in the Keys table of docs/configuration.md (generated from the schema). */
 const documentedEnv = new Set(
-  [...readFileSync(path.join(repoRoot, "docs/configuration.md"), "utf8").matchAll(/^\| `[^`]+`\s+\| `(MLSDM_[A-Z0-9_]+)`/gm)].map(
-    (m) => m[1] ?? "",
-  ),
+  [
+    ...readFileSync(path.join(repoRoot, "docs/configuration.md"), "utf8").matchAll(
+      /^\| `[^`]+`\s+\| `(MLSDM_[A-Z0-9_]+)`/gm,
+    ),
+  ].map((m) => m[1] ?? ""),
 );
-const secretEnv = new Set(configEntries().filter((e) => e.secret).map((e) => e.env));
+const secretEnv = new Set(
+  configEntries()
+    .filter((e) => e.secret)
+    .map((e) => e.env),
+);
 
 const OVERLAYS: Record<string, () => K8sObject[]> = {
   dev: () => kustomize(path.join(k8sRoot, "overlays/dev")),
@@ -117,6 +126,8 @@ function named(list: K8sObject[], kind: string, name: string): K8sObject {
   if (found === undefined) throw new Error(`no ${kind}/${name}`);
   return found;
 }
+// A typed view of a loosely typed field (like a cast of JSON.parse); the tests then assert on it.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 function spec<T>(obj: K8sObject): T {
   return obj.spec as T;
 }
@@ -161,8 +172,16 @@ function containerEnv(list: K8sObject[], c: Container): Record<string, string> {
 
 describe("kustomize and schema validation", () => {
   it("the validator is live: a malformed Deployment is refused", () => {
-    const broken = { metadata: { name: "x" }, spec: { selector: {}, template: { spec: { containers: [{ name: "a", ports: [{ containerPort: "grpc" }] }] } } } };
-    expect(() => new Deployment(broken as never).validate()).toThrow(/containerPort/);
+    const broken = {
+      metadata: { name: "x" },
+      spec: {
+        selector: {},
+        template: { spec: { containers: [{ name: "a", ports: [{ containerPort: "grpc" }] }] } },
+      },
+    };
+    expect(() => {
+      new Deployment(broken as never).validate();
+    }).toThrow(/containerPort/);
   });
 
   describe.each(Object.keys(OVERLAYS))("%s", (overlay) => {
@@ -172,7 +191,9 @@ describe("kustomize and schema validation", () => {
 
     it("every built-in object is valid against the Kubernetes OpenAPI schema", () => {
       for (const obj of objects(overlay).filter((o) => BUILT_IN[`${o.apiVersion}/${o.kind}`] !== undefined)) {
-        expect(() => validateBuiltIn(obj)).not.toThrow();
+        expect(() => {
+          validateBuiltIn(obj);
+        }).not.toThrow();
       }
     });
 
@@ -295,12 +316,15 @@ describe.each(Object.keys(OVERLAYS))("server Deployment in %s", (overlay) => {
       expect(sleep, "preStop is the kubelet sleep action (no shell in the image)").toBeGreaterThanOrEqual(5);
       expect(c.lifecycle?.preStop?.exec).toBeUndefined();
       const { server } = loadConfig({ env: containerEnv(list(), c) }).config;
-      const shutdown = (server.drainTimeoutMs + server.shutdownDelayMs) / 1000 + (sleep ?? 0) + LISTENER_CLOSE_SECONDS;
+      const shutdown =
+        (server.drainTimeoutMs + server.shutdownDelayMs) / 1000 + (sleep ?? 0) + LISTENER_CLOSE_SECONDS;
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(shutdown);
       // A liveness probe during termination must not kill a drain still in progress.
       const live = c.livenessProbe;
       const livenessWindow = (live?.periodSeconds ?? 10) * (live?.failureThreshold ?? 3);
-      expect(livenessWindow).toBeGreaterThan((server.drainTimeoutMs + server.shutdownDelayMs) / 1000 + LISTENER_CLOSE_SECONDS);
+      expect(livenessWindow).toBeGreaterThan(
+        (server.drainTimeoutMs + server.shutdownDelayMs) / 1000 + LISTENER_CLOSE_SECONDS,
+      );
     }
   });
 
@@ -333,7 +357,9 @@ describe.each(Object.keys(OVERLAYS))("server Deployment in %s", (overlay) => {
         expect(documentedEnv, `${d.metadata.name}: ${name}`).toContain(name);
       }
       const { warnings } = loadConfig({ env });
-      const unexpected = warnings.filter((w) => ![...PENDING_ENV].some((p) => w.includes(p) && !documentedEnv.has(p)));
+      const unexpected = warnings.filter(
+        (w) => ![...PENDING_ENV].some((p) => w.includes(p) && !documentedEnv.has(p)),
+      );
       expect(unexpected).toEqual([]);
     }
   });
@@ -357,7 +383,9 @@ describe.each(Object.keys(OVERLAYS))("server Deployment in %s", (overlay) => {
   });
 
   it("the Service exposes named ports grpc and http on the server's ports, h2c for gRPC", () => {
-    const services = ofKind(list(), "Service").filter((s) => selects(SERVER, (spec<{ selector: Record<string, string> }>(s).selector)));
+    const services = ofKind(list(), "Service").filter((s) =>
+      selects(SERVER, spec<{ selector: Record<string, string> }>(s).selector),
+    );
     expect(services.map((s) => s.metadata.name)).toContain("mlsdm");
     for (const s of services) {
       const ports = spec<{ ports: ServicePort[] }>(s).ports;
@@ -368,7 +396,13 @@ describe.each(Object.keys(OVERLAYS))("server Deployment in %s", (overlay) => {
       expect(["kubernetes.io/h2c", "grpc"]).toContain(ports[0]?.appProtocol);
       // Every selected pod exposes the target port names.
       for (const d of servers(list())) {
-        if (!selects(spec<{ selector: Record<string, string> }>(s).selector, spec<DeploymentSpec>(d).template.metadata.labels)) continue;
+        if (
+          !selects(
+            spec<{ selector: Record<string, string> }>(s).selector,
+            spec<DeploymentSpec>(d).template.metadata.labels,
+          )
+        )
+          continue;
         const names = (mainContainer(d).ports ?? []).map((p) => p.name);
         for (const p of ports) expect(names).toContain(p.targetPort);
       }
@@ -422,7 +456,9 @@ describe.each(["production", "canary", "production + mtls"])("scaling and monito
     expect(hpa.apiVersion).toBe("autoscaling/v2");
     expect(named(list(), s.scaleTargetRef.kind, s.scaleTargetRef.name)).toBeDefined();
     expect([s.minReplicas, s.maxReplicas]).toEqual([3, 10]);
-    const targets = Object.fromEntries(s.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]));
+    const targets = Object.fromEntries(
+      s.metrics.map((m) => [m.resource.name, m.resource.target.averageUtilization]),
+    );
     expect(targets).toEqual({ cpu: 70, memory: 80 });
   });
 
@@ -434,21 +470,32 @@ describe.each(["production", "canary", "production + mtls"])("scaling and monito
     expect(pdb.minAvailable).toBe(2);
     expect(pdb.minAvailable).toBeLessThan(hpa.minReplicas);
     const stable = named(list(), "Deployment", "mlsdm");
-    expect(selects(pdb.selector.matchLabels, spec<DeploymentSpec>(stable).template.metadata.labels)).toBe(true);
+    expect(selects(pdb.selector.matchLabels, spec<DeploymentSpec>(stable).template.metadata.labels)).toBe(
+      true,
+    );
   });
 
   it("the ServiceMonitor scrapes /metrics on the http port of exactly one Service", () => {
     const monitor = named(list(), "ServiceMonitor", "mlsdm");
-    const s = spec<{ selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] }>(monitor);
-    const matched = ofKind(list(), "Service").filter((svc) => selects(s.selector.matchLabels, svc.metadata.labels ?? {}));
+    const s = spec<{
+      selector: { matchLabels: Record<string, string> };
+      endpoints: { port: string; path: string }[];
+    }>(monitor);
+    const matched = ofKind(list(), "Service").filter((svc) =>
+      selects(s.selector.matchLabels, svc.metadata.labels ?? {}),
+    );
     expect(matched.map((m) => m.metadata.name)).toEqual(["mlsdm"]);
     expect(s.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
-    const portNames = spec<{ ports: ServicePort[] }>(matched[0] as K8sObject).ports.map((p) => p.name);
+    const portNames = spec<{ ports: ServicePort[] }>(named(list(), "Service", "mlsdm")).ports.map(
+      (p) => p.name,
+    );
     expect(portNames).toContain("http");
   });
 
   it("the PrometheusRule is deploy/monitoring/prometheus-rule.yaml as generated", () => {
-    const generated = parse(readFileSync(path.join(repoRoot, "deploy/monitoring/prometheus-rule.yaml"), "utf8")) as K8sObject;
+    const generated = parse(
+      readFileSync(path.join(repoRoot, "deploy/monitoring/prometheus-rule.yaml"), "utf8"),
+    ) as K8sObject;
     expect(named(list(), "PrometheusRule", "mlsdm-alerts").spec).toEqual(generated.spec);
   });
 
@@ -458,9 +505,18 @@ describe.each(["production", "canary", "production + mtls"])("scaling and monito
     const service = named(list(), "Service", url.hostname);
     expect(spec<{ ports: ServicePort[] }>(service).ports.map((p) => p.port)).toContain(Number(url.port));
     const redis = named(list(), "Deployment", url.hostname);
-    expect(selects(spec<{ selector: Record<string, string> }>(service).selector, spec<DeploymentSpec>(redis).template.metadata.labels)).toBe(true);
+    expect(
+      selects(
+        spec<{ selector: Record<string, string> }>(service).selector,
+        spec<DeploymentSpec>(redis).template.metadata.labels,
+      ),
+    ).toBe(true);
     const c = spec<DeploymentSpec>(redis).template.spec.containers[0];
-    expect(c?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(c?.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
   });
 });
 
@@ -470,7 +526,9 @@ describe("mtls component", () => {
     const cert = named(list, "Certificate", "mlsdm-server");
     const secretName = spec<{ secretName: string }>(cert).secretName;
     const d = named(list, "Deployment", "mlsdm");
-    const volume = spec<DeploymentSpec>(d).template.spec.volumes?.find((v) => v.secret?.secretName === secretName);
+    const volume = spec<DeploymentSpec>(d).template.spec.volumes?.find(
+      (v) => v.secret?.secretName === secretName,
+    );
     expect(volume).toBeDefined();
     const mount = mainContainer(d).volumeMounts?.find((m) => m.name === volume?.name);
     expect(mount).toMatchObject({ mountPath: "/etc/mlsdm/tls", readOnly: true });
@@ -483,10 +541,13 @@ describe.each([
 ])("canary split in %s", (overlay, canaryWeight, canaryReplicas) => {
   const list = (): K8sObject[] => objects(overlay);
   const routes = (): K8sObject[] => [...ofKind(list(), "GRPCRoute"), ...ofKind(list(), "HTTPRoute")];
-  type Rules = { rules: { backendRefs: { name: string; port: number; weight: number }[] }[] };
 
   it("has a GRPCRoute for the gRPC listener and an HTTPRoute for the Connect listener", () => {
-    expect(routes().map((r) => r.kind).sort()).toEqual(["GRPCRoute", "HTTPRoute"]);
+    expect(
+      routes()
+        .map((r) => r.kind)
+        .sort(),
+    ).toEqual(["GRPCRoute", "HTTPRoute"]);
     for (const r of routes()) expect(r.apiVersion).toBe("gateway.networking.k8s.io/v1");
   });
 
@@ -508,8 +569,12 @@ describe.each([
         expect(ref.port).toBe(expectedPort[r.kind as keyof typeof expectedPort]);
         expect(spec<{ ports: ServicePort[] }>(svc).ports.map((p) => p.port)).toContain(ref.port);
         const selector = spec<{ selector: Record<string, string> }>(svc).selector;
-        const backing = servers(list()).filter((d) => selects(selector, spec<DeploymentSpec>(d).template.metadata.labels));
-        expect(backing.map((d) => d.metadata.name)).toEqual([ref.name === "mlsdm-canary" ? "mlsdm-canary" : "mlsdm"]);
+        const backing = servers(list()).filter((d) =>
+          selects(selector, spec<DeploymentSpec>(d).template.metadata.labels),
+        );
+        expect(backing.map((d) => d.metadata.name)).toEqual([
+          ref.name === "mlsdm-canary" ? "mlsdm-canary" : "mlsdm",
+        ]);
       }
     }
   });
@@ -525,16 +590,28 @@ describe.each([
     const [s, c] = [stable.template.spec.containers[0], canary.template.spec.containers[0]];
     expect(c?.image).not.toBe(s?.image);
     const strip = (pod: PodSpec): unknown =>
-      JSON.parse(JSON.stringify(pod, (k, v: unknown) => (k === "image" || (k === "name" && typeof v === "string" && v.startsWith("mlsdm-config")) ? undefined : v)));
+      JSON.parse(
+        JSON.stringify(pod, (k, v: unknown) =>
+          k === "image" || (k === "name" && typeof v === "string" && v.startsWith("mlsdm-config"))
+            ? undefined
+            : v,
+        ),
+      );
     expect(strip(canary.template.spec)).toEqual(strip(stable.template.spec));
   });
 
   it("the canary gates encode CICD-007: server-fault ratio < 0.5 % and P95 < 120 ms on track canary", () => {
     const rule = named(list(), "PrometheusRule", "mlsdm-canary-gates");
-    const rules = spec<{ groups: { rules: { record?: string; alert?: string; expr: string }[] }[] }>(rule).groups.flatMap((g) => g.rules);
+    const rules = spec<{ groups: { rules: { record?: string; alert?: string; expr: string }[] }[] }>(
+      rule,
+    ).groups.flatMap((g) => g.rules);
     const expr = (record: string): string => rules.find((r) => r.record === record)?.expr ?? "";
-    expect(expr("mlsdm:canary_server_fault_ratio:rate10m")).toMatch(/mlsdm_rpc_requests_total\{[^}]*track="canary"/);
-    expect(expr("mlsdm:canary_p95_seconds:rate10m")).toMatch(/histogram_quantile\(0\.95,.*mlsdm_rpc_duration_seconds_bucket\{[^}]*track="canary"/s);
+    expect(expr("mlsdm:canary_server_fault_ratio:rate10m")).toMatch(
+      /mlsdm_rpc_requests_total\{[^}]*track="canary"/,
+    );
+    expect(expr("mlsdm:canary_p95_seconds:rate10m")).toMatch(
+      /histogram_quantile\(0\.95,.*mlsdm_rpc_duration_seconds_bucket\{[^}]*track="canary"/s,
+    );
     expect(expr("mlsdm:canary_gate_passing")).toMatch(/< bool 0\.005[\s\S]*< bool 0\.12/);
     const monitor = spec<{ podTargetLabels?: string[] }>(named(list(), "ServiceMonitor", "mlsdm"));
     expect(monitor.podTargetLabels).toContain("track");

@@ -32,7 +32,10 @@ export interface K8sObject {
 export function kustomize(dir: string): K8sObject[] {
   let out: string;
   try {
-    out = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    out = execFileSync("kubectl", ["kustomize", dir], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
     throw new Error(`kubectl kustomize ${dir} failed:\n${stderr ?? message}`);
@@ -156,7 +159,7 @@ export function crdProblems(obj: K8sObject): string[] | undefined {
           need(problems, isRecord(r) && nonEmptyString(r.expr), "rule.expr");
           need(
             problems,
-            isRecord(r) && (nonEmptyString(r.alert) !== nonEmptyString(r.record)),
+            isRecord(r) && nonEmptyString(r.alert) !== nonEmptyString(r.record),
             "rule has exactly one of alert and record",
           );
         }
@@ -169,7 +172,11 @@ export function crdProblems(obj: K8sObject): string[] | undefined {
       need(problems, isRecord(issuer) && nonEmptyString(issuer.name), "spec.issuerRef.name");
       const names = [s.commonName, ...(Array.isArray(s.dnsNames) ? s.dnsNames : [])];
       const uris = Array.isArray(s.uris) ? s.uris : [];
-      need(problems, names.some(nonEmptyString) || uris.length > 0, "a subject (commonName, dnsNames or uris)");
+      need(
+        problems,
+        names.some(nonEmptyString) || uris.length > 0,
+        "a subject (commonName, dnsNames or uris)",
+      );
       return problems;
     }
     case "gateway.networking.k8s.io/v1/GRPCRoute":
