@@ -9,6 +9,7 @@
  */
 import type { DescMessage, DescMethod, DescService, MessageInitShape } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import * as grpc from "@grpc/grpc-js";
 import {
   KEY_ID_HEADER,
@@ -93,9 +94,7 @@ export function connectSigningInterceptor(key: KeySource, options: SignOptions =
     }
     return next({
       ...req,
-      message: (async function* () {
-        yield* messages;
-      })() as typeof req.message,
+      message: createAsyncIterable(messages) as typeof req.message,
     });
   };
 }
