@@ -49,12 +49,12 @@ export const signingSection = z
     required: key(flag(false), {
       env: "MLSDM_SIGNING_REQUIRED",
       description:
-        "Require a request signature (x-mlsdm-signature) on every authenticated call; health stays exempt. Off: only keys marked requireSignature must sign, and a signature that is sent is always checked.",
+        "Require a request signature (x-mlsdm-signature) on every authenticated call; health is exempt. Off: only keys marked requireSignature must sign; a sent signature is always checked.",
     }),
     keys: key(secret(), {
       env: "MLSDM_SIGNING_KEYS",
       description:
-        "HMAC signing keys as comma-separated id=secret pairs (kid1=secret1,kid2=secret2); secrets of at least 16 bytes. Several ids are valid at once for rotation. Never logged.",
+        "HMAC signing keys as id=secret pairs, comma-separated (kid1=s1,kid2=s2); secrets of 16 bytes or more. Several ids are valid at once (rotation). Never logged.",
       secret: true,
     }),
     keysFile: key(optionalText(), {
