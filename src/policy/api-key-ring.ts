@@ -16,6 +16,8 @@ export interface ApiKeyEntry {
   readonly sha256: string;
   /** Expiry (ms since the epoch), or undefined for none. */
   readonly expiresAtMs: number | undefined;
+  /** Calls with this key must be signed (SEC-007). */
+  readonly requireSignature?: boolean;
 }
 
 /** The outcome of presenting a secret. */
@@ -58,7 +60,13 @@ export class ApiKeyRing {
     }
     return {
       ok: true,
-      identity: { id: entry.id, owner: entry.owner, roles: entry.roles, source: "api_key" },
+      identity: {
+        id: entry.id,
+        owner: entry.owner,
+        roles: entry.roles,
+        source: "api_key",
+        ...(entry.requireSignature === true ? { requireSignature: true } : {}),
+      },
     };
   }
 }

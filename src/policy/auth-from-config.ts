@@ -11,6 +11,7 @@ import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
 import type { Policy } from "./policy.js";
 import { rateLimit } from "./rate-limit.js";
+import { signingFromConfig } from "./signing/signing-from-config.js";
 
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -53,7 +54,7 @@ export function warnExpiring(ring: ApiKeyRing, now = Date.now()): string[] {
   return soon.map((key) => key.id);
 }
 
-/** The authentication, RBAC and rate-limit policies, the current keys, and a stop function. */
+/** The authentication, RBAC, request-signing and rate-limit policies, the current keys, and a stop function. */
 export function authFromConfig(
   config: Config,
   onRateLimited?: (method: string) => void,
@@ -98,9 +99,11 @@ export function authFromConfig(
     limitAnonymous: config.limits.rateLimitAnonymous,
     ...(onRateLimited ? { onLimited: onRateLimited } : {}),
   });
+  const signing = signingFromConfig(config);
   const policies = [
     authenticate([apiKeyResolver(() => ring)], anonymous),
     authorize,
+    signing.policy,
     ...(limit ? [limit] : []),
   ];
   const daily = setInterval(() => warnExpiring(ring), 24 * 3600 * 1000);
@@ -111,6 +114,7 @@ export function authFromConfig(
     stop: () => {
       clearInterval(daily);
       watch?.stop();
+      signing.stop();
     },
   };
 }

@@ -16,6 +16,8 @@ export interface Identity {
   readonly roles: readonly RoleName[];
   /** How the identity was established. */
   readonly source: "api_key" | "jwt" | "mtls" | "anonymous";
+  /** Calls of this identity must be signed (SEC-007; an API key with `requireSignature: true`). */
+  readonly requireSignature?: boolean;
 }
 
 /** The caller of the current RPC (undefined before authentication ran). */

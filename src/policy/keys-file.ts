@@ -1,6 +1,7 @@
 /**
  * API keys from a mounted file (a Kubernetes Secret), watched and reloaded (SEC-002): a YAML or
- * JSON document `{ keys: [{ id, owner, roles, sha256 | secret, expiresAt? }] }`. A file that
+ * JSON document `{ keys: [{ id, owner, roles, sha256 | secret, expiresAt?, requireSignature? }] }`
+ * (`requireSignature: true`: calls with the key must be signed, SEC-007). A file that
  * fails to parse keeps the previous keys (and is reported), so a bad edit never locks clients out.
  */
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
@@ -20,6 +21,7 @@ const entrySchema = z
       .optional(),
     secret: z.string().min(16).optional(),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
+    requireSignature: z.boolean().optional(),
   })
   .refine((e) => (e.sha256 === undefined) !== (e.secret === undefined), {
     message: "give exactly one of sha256 and secret",
@@ -40,6 +42,7 @@ export function parseKeysFile(text: string): ApiKeyEntry[] {
     roles: key.roles,
     sha256: (key.sha256 ?? digestOf(key.secret ?? "")).toLowerCase(),
     expiresAtMs: key.expiresAt === undefined ? undefined : Date.parse(key.expiresAt),
+    ...(key.requireSignature === true ? { requireSignature: true } : {}),
   }));
 }
 
