@@ -71,7 +71,11 @@ function checkOidc(
     issue("issuer", "", "the issuer URL of the identity provider (required when oidc.enabled is true)");
   }
   if (listSetting(oidc.audience).length === 0) {
-    issue("audience", oidc.audience, "the audience of this service's tokens (required when oidc.enabled is true)");
+    issue(
+      "audience",
+      oidc.audience,
+      "the audience of this service's tokens (required when oidc.enabled is true)",
+    );
   }
 }
 

@@ -35,18 +35,30 @@ describe("oidc configuration", () => {
     const noIssuer = configErrorOf(() => load({ ...ON, MLSDM_OIDC_ISSUER: "" }));
     expect(noIssuer.code).toBe("E801");
     expect(noIssuer.key).toBe("oidc.issuer");
-    expect(noIssuer.message).toMatch(/^E801 CONFIG_INVALID: oidc\.issuer .*required when oidc\.enabled is true/);
-    const noAudience = configErrorOf(() => load({ MLSDM_OIDC_ENABLED: "true", MLSDM_OIDC_ISSUER: ON.MLSDM_OIDC_ISSUER }));
+    expect(noIssuer.message).toMatch(
+      /^E801 CONFIG_INVALID: oidc\.issuer .*required when oidc\.enabled is true/,
+    );
+    const noAudience = configErrorOf(() =>
+      load({ MLSDM_OIDC_ENABLED: "true", MLSDM_OIDC_ISSUER: ON.MLSDM_OIDC_ISSUER }),
+    );
     expect(noAudience.key).toBe("oidc.audience");
     expect(configErrorOf(() => load({ ...ON, MLSDM_OIDC_AUDIENCE: " , " })).key).toBe("oidc.audience");
   });
 
   it("stops the real entry point with exit code 2 and one E801 line naming oidc.audience", () => {
     const env: Record<string, string | undefined> = {};
-    for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("MLSDM_")) env[name] = value;
+    for (const [name, value] of Object.entries(process.env))
+      if (!name.startsWith("MLSDM_")) env[name] = value;
     const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: fileURLToPath(new URL("../..", import.meta.url)),
-      env: { ...env, MLSDM_GRPC_PORT: "0", MLSDM_HTTP_PORT: "0", MLSDM_STATE: "memory", ...ON, MLSDM_OIDC_AUDIENCE: "" },
+      env: {
+        ...env,
+        MLSDM_GRPC_PORT: "0",
+        MLSDM_HTTP_PORT: "0",
+        MLSDM_STATE: "memory",
+        ...ON,
+        MLSDM_OIDC_AUDIENCE: "",
+      },
       encoding: "utf8",
       timeout: 20_000,
     });
@@ -70,7 +82,9 @@ describe("oidc configuration", () => {
       "oidc.clockSkewSeconds",
     );
     expect(load({ ...ON, MLSDM_OIDC_CLOCK_SKEW_SECONDS: "60" }).config.oidc.clockSkewSeconds).toBe(60);
-    expect(configErrorOf(() => load({ ...ON, MLSDM_OIDC_ISSUER: "keycloak/realms/x" })).key).toBe("oidc.issuer");
+    expect(configErrorOf(() => load({ ...ON, MLSDM_OIDC_ISSUER: "keycloak/realms/x" })).key).toBe(
+      "oidc.issuer",
+    );
     expect(configErrorOf(() => load({ ...ON, MLSDM_OIDC_JWKS_URI: "file:///etc/jwks.json" })).key).toBe(
       "oidc.jwksUri",
     );

@@ -3,7 +3,7 @@
  * roles it derives, and the status, catalogue code and security event of every refusal.
  */
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
-import { createLocalJWKSet } from "jose";
+import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { OidcUnavailableError } from "../../src/policy/oidc/jwks.js";
@@ -29,7 +29,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function resolver(keys = createLocalJWKSet({ keys: [k1.jwk] })) {
+function resolver(keys: JWTVerifyGetKey = createLocalJWKSet({ keys: [k1.jwk] })) {
   return jwtResolver({
     issuer: ISSUER,
     audience: ["mlsdm-api"],
@@ -52,7 +52,7 @@ function context(authorization?: string) {
 }
 
 /** The catalogue code and security event of a refused token. */
-async function refusal(token: string, keys?: Parameters<typeof resolver>[0]) {
+async function refusal(token: string, keys?: JWTVerifyGetKey) {
   const warn = vi.spyOn(logger, "warn");
   const call = context(`Bearer ${token}`);
   const error = await Promise.resolve(resolver(keys).resolve(call)).then(
@@ -61,7 +61,7 @@ async function refusal(token: string, keys?: Parameters<typeof resolver>[0]) {
   );
   if (!(error instanceof MlsdmError)) throw new Error(`expected an MlsdmError, got ${String(error)}`);
   const connect = error.toConnectError();
-  const events = warn.mock.calls.map(([, fields]) => fields as unknown as Record<string, unknown>);
+  const events = warn.mock.calls.map((call) => (call as unknown[])[1] as Record<string, unknown>);
   expect(JSON.stringify(events)).not.toContain(token.split(".")[1]);
   return {
     status: connect.code,
@@ -112,9 +112,9 @@ describe("identity from a valid token", () => {
     expect(rolesFrom({ "https://mlsdm.example/roles": ["write"] }, "https://mlsdm.example/roles")).toEqual([
       "write",
     ]);
-    expect(rolesFrom({ resource_access: { mlsdm: { roles: ["admin"] } } }, "resource_access.mlsdm.roles")).toEqual(
-      ["admin"],
-    );
+    expect(
+      rolesFrom({ resource_access: { mlsdm: { roles: ["admin"] } } }, "resource_access.mlsdm.roles"),
+    ).toEqual(["admin"]);
     expect(rolesFrom({ roles: 7 }, "roles")).toEqual([]);
     expect(rolesFrom({}, "realm_access.roles")).toEqual([]);
   });
@@ -143,20 +143,24 @@ describe("refused tokens", () => {
     ["malformed header", "E201", "malformed", () => Promise.resolve("eyJub3Q.e30.c2ln")],
     ["signed non-JSON payload", "E201", "malformed", () => signedGarbage(k1)],
     ["no sub", "E201", "missing_sub", () => mint({ key: k1, issuer: ISSUER, sub: "" })],
+    ["no exp", "E201", "missing_exp", () => mint({ key: k1, issuer: ISSUER, expiresIn: null })],
   ];
 
-  it.each(cases)("%s → UNAUTHENTICATED %s (%s), security event, challenge header", async (_, code, reason, token) => {
-    const result = await refusal(await token());
-    expect(result.status).toBe(Code.Unauthenticated);
-    expect(result.code).toBe(code);
-    expect(result.event).toMatchObject({
-      event: code === "E202" ? "token_expired" : "auth_failed",
-      method: "GetState",
-      source: "jwt",
-      reason,
-    });
-    expect(result.challenge).toContain('error="invalid_token"');
-  });
+  it.each(cases)(
+    "%s → UNAUTHENTICATED %s (%s), security event, challenge header",
+    async (_, code, reason, token) => {
+      const result = await refusal(await token());
+      expect(result.status).toBe(Code.Unauthenticated);
+      expect(result.code).toBe(code);
+      expect(result.event).toMatchObject({
+        event: code === "E202" ? "token_expired" : "auth_failed",
+        method: "GetState",
+        source: "jwt",
+        reason,
+      });
+      expect(result.challenge).toContain('error="invalid_token"');
+    },
+  );
 
   it("answers UNAVAILABLE E711 with a retry delay when the IdP's keys cannot be fetched", async () => {
     const token = await mint({ key: k1, issuer: ISSUER });

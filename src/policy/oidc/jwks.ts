@@ -69,11 +69,13 @@ async function discoverJwksUri(issuer: string, fetchImpl: typeof fetch, timeoutM
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (response.status !== 200) throw new Error(`${url} answered HTTP ${response.status}`);
-  const document = (await response.json()) as unknown;
+  const document: unknown = await response.json();
   if (typeof document !== "object" || document === null) throw new Error(`${url} is not a JSON object`);
   const { issuer: named, jwks_uri: jwksUri } = document as Record<string, unknown>;
   if (named !== issuer) {
-    throw new Error(`${url} names issuer ${JSON.stringify(named)}, not the configured ${JSON.stringify(issuer)}`);
+    throw new Error(
+      `${url} names issuer ${JSON.stringify(named)}, not the configured ${JSON.stringify(issuer)}`,
+    );
   }
   if (typeof jwksUri !== "string" || !URL.canParse(jwksUri)) throw new Error(`${url} has no valid jwks_uri`);
   return jwksUri;
@@ -139,7 +141,10 @@ export function oidcKeys(options: OidcKeysOptions): JWTVerifyGetKey {
         return await stale(header, token);
       } catch (error) {
         if (!isKeyMismatch(error)) throw error;
-        throw new OidcUnavailableError("JWKS fetch failed recently; key id not in the cached keys", backoffLeft());
+        throw new OidcUnavailableError(
+          "JWKS fetch failed recently; key id not in the cached keys",
+          backoffLeft(),
+        );
       }
     }
     try {

@@ -5,7 +5,16 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CompactSign, SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import {
+  CompactSign,
+  SignJWT,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from "jose";
 
 /** A signing key of the fake IdP. */
 export interface TestKey {
@@ -46,7 +55,12 @@ export async function startFakeIdp(published: TestKey[]): Promise<FakeIdp> {
     requests: { discovery: 0, jwks: 0 },
     published,
     status: 200,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
   server.on("request", (request, response) => {
     const send = (body: unknown): void => {
@@ -73,8 +87,8 @@ export interface TokenSpec {
   readonly audience?: string;
   readonly sub?: string;
   readonly claims?: JWTPayload;
-  /** Seconds from now. */
-  readonly expiresIn?: number;
+  /** Seconds from now; null leaves `exp` out. */
+  readonly expiresIn?: number | null;
   readonly notBefore?: number;
   /** Header kid (default the key's). */
   readonly kid?: string;
@@ -88,8 +102,8 @@ export async function mint(spec: TokenSpec): Promise<string> {
     .setIssuer(spec.issuer)
     .setAudience(spec.audience ?? "mlsdm-api")
     .setSubject(spec.sub ?? "alice")
-    .setIssuedAt(now)
-    .setExpirationTime(now + (spec.expiresIn ?? 300));
+    .setIssuedAt(now);
+  if (spec.expiresIn !== null) jwt.setExpirationTime(now + (spec.expiresIn ?? 300));
   if (spec.notBefore !== undefined) jwt.setNotBefore(now + spec.notBefore);
   return jwt.sign(spec.key.privateKey);
 }
@@ -106,7 +120,11 @@ export function unsignedToken(issuer: string, claims: JWTPayload = {}): string {
 }
 
 /** An HS256 token whose HMAC secret is the IdP's RSA public key (PEM): the algorithm-confusion attack. */
-export async function publicKeyAsSecretToken(key: TestKey, issuer: string, claims: JWTPayload = {}): Promise<string> {
+export async function publicKeyAsSecretToken(
+  key: TestKey,
+  issuer: string,
+  claims: JWTPayload = {},
+): Promise<string> {
   const secret = new TextEncoder().encode(await exportSPKI(key.publicKey));
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ roles: ["admin"], ...claims })
