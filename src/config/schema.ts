@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { flag, integer, key, oneOf, optionalText, secret, text } from "./meta.js";
 import { embeddingSection, engineSection, llmSection, scorerSection } from "./schema-engine.js";
+import { oidcSection } from "./schema-oidc.js";
 import { signingSection } from "./schema-signing.js";
 
 /** Log levels, most to least severe. */
@@ -228,6 +229,7 @@ export const configSchema = z.strictObject({
       }),
     })
     .prefault({}),
+  oidc: oidcSection,
   signing: signingSection,
   limits: z
     .strictObject({

@@ -9,6 +9,7 @@ import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
 import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
+import { oidcResolver } from "./oidc/jwt-resolver.js";
 import type { Policy } from "./policy.js";
 import { rateLimit } from "./rate-limit.js";
 import { signingFromConfig } from "./signing/signing-from-config.js";
@@ -79,7 +80,8 @@ export function authFromConfig(
       },
     );
   }
-  const configured = fromEnv.length > 0 || config.auth.keysFile !== "";
+  const jwt = oidcResolver(config);
+  const configured = fromEnv.length > 0 || config.auth.keysFile !== "" || jwt !== undefined;
   let anonymous: Identity | undefined;
   if (config.auth.allowAnonymous || (!configured && isLoopback(config.server.host))) {
     anonymous = ANONYMOUS;
@@ -90,7 +92,7 @@ export function authFromConfig(
   } else if (!configured) {
     logger.warn("no credential source is configured: every call except health is refused", {
       event: "auth_no_keys",
-      hint: "set MLSDM_API_KEY, MLSDM_ADMIN_API_KEY or MLSDM_API_KEYS_FILE",
+      hint: "set MLSDM_API_KEY, MLSDM_ADMIN_API_KEY, MLSDM_API_KEYS_FILE or MLSDM_OIDC_ENABLED",
     });
   }
   const limit = rateLimit({
@@ -101,7 +103,7 @@ export function authFromConfig(
   });
   const signing = signingFromConfig(config);
   const policies = [
-    authenticate([apiKeyResolver(() => ring)], anonymous),
+    authenticate([...(jwt ? [jwt] : []), apiKeyResolver(() => ring)], anonymous),
     authorize,
     signing.policy,
     ...(limit ? [limit] : []),
