@@ -6,7 +6,7 @@
  * PII scrubbing as winston formats here, so every caller keeps using `logger`.
  */
 import winston from "winston";
-import { scrubPii } from "./pii.js";
+import { scrubPii } from "./pii/index.js";
 import { currentRequest } from "./request-context.js";
 import { activeTraceIds } from "./tracing/server-span.js";
 
