@@ -11,7 +11,12 @@
  * asked; operators who must keep contact data from the provider set them to mask or block.
  */
 import { z } from "zod";
-import { CUSTOM_NAME, PII_ENTITY_TYPES, PII_PLACEHOLDERS, type PiiEntityType } from "../telemetry/pii/index.js";
+import {
+  CUSTOM_NAME,
+  PII_ENTITY_TYPES,
+  PII_PLACEHOLDERS,
+  type PiiEntityType,
+} from "../telemetry/pii/index.js";
 import { flag, key, oneOf } from "./meta.js";
 
 /** What the prompt policy does with an entity type. */
@@ -47,7 +52,7 @@ function splitEntries(text: string): string[] {
   const entries: string[] = [];
   let current = "";
   for (let i = 0; i < text.length; i++) {
-    const char = text[i];
+    const char = text.charAt(i);
     if (char === "\\" && text[i + 1] === ";") {
       current += ";";
       i++;
@@ -91,8 +96,9 @@ function listToText(value: unknown): unknown {
     .map((item: unknown) => {
       if (typeof item !== "object" || item === null) return String(item);
       const { name, pattern, action } = item as Record<string, unknown>;
-      const suffix = action === undefined ? "" : `:${String(action)}`;
-      return `${String(name)}${suffix}=${String(pattern).replace(/;/g, "\\;")}`;
+      const word = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
+      const suffix = action === undefined ? "" : `:${word(action)}`;
+      return `${word(name)}${suffix}=${word(pattern).replace(/;/g, "\\;")}`;
     })
     .join(";");
 }

@@ -40,7 +40,10 @@ export interface PromptPiiOptions {
   readonly actions: Readonly<Record<string, PromptPiiAction>>;
 }
 
-function typesWith(actions: Readonly<Record<string, PromptPiiAction>>, wanted: PromptPiiAction[]): Set<string> {
+function typesWith(
+  actions: Readonly<Record<string, PromptPiiAction>>,
+  wanted: PromptPiiAction[],
+): Set<string> {
   return new Set(
     Object.entries(actions)
       .filter(([, action]) => wanted.includes(action))

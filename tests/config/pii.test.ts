@@ -11,7 +11,13 @@ describe("pii configuration", () => {
   it("masks credentials and payment data in prompts by default, allows contact data", () => {
     const { pii } = loadConfig({ env: {} }).config;
     expect(pii.scrubIps).toBe(false);
-    expect(pii.prompt).toMatchObject({ card: "mask", iban: "mask", apiKey: "mask", email: "allow", ip: "allow" });
+    expect(pii.prompt).toMatchObject({
+      card: "mask",
+      iban: "mask",
+      apiKey: "mask",
+      email: "allow",
+      ip: "allow",
+    });
   });
 
   it("reads actions and custom patterns from the environment", () => {

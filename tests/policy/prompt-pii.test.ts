@@ -92,10 +92,13 @@ describe("prompt PII policy", () => {
     const wire = error.toConnectError();
     expect(wire.message).not.toContain(secret);
     expect(JSON.stringify(error.fieldViolations)).not.toContain(secret);
-    expect(error.fieldViolations?.[0]).toMatchObject({ field: "prompt", reason: "PROMPT_CONTAINS_PII" });
-    expect(error.fieldViolations?.[0]?.description).toContain(type);
+    expect(error.fieldViolations[0]).toMatchObject({ field: "prompt", reason: "PROMPT_CONTAINS_PII" });
+    expect(error.fieldViolations[0]?.description).toContain(type);
     expect(error.metadata).toEqual({ entities: type });
-    expect(warn).toHaveBeenCalledWith("security event", expect.objectContaining({ event: "prompt_pii_blocked" }));
+    expect(warn).toHaveBeenCalledWith(
+      "security event",
+      expect.objectContaining({ event: "prompt_pii_blocked" }),
+    );
     expect(JSON.stringify(warn.mock.calls)).not.toContain(secret);
     expect(request.prompt).toBe(prompt);
   });
@@ -111,7 +114,7 @@ describe("prompt PII policy", () => {
     const clean = create(GenerateRequestSchema, { prompt: "mail a@example.com about tides" });
     void policy(contextFor(method("Generate")), clean);
     expect(clean.prompt).toBe("mail a@example.com about tides");
-    const other = { prompt: `${CARD}` };
+    const other = { prompt: CARD };
     void policy(contextFor(method("GetState")), other);
     expect(other.prompt).toBe(CARD);
   });

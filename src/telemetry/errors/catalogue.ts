@@ -144,9 +144,8 @@ const entries = {
     status: Code.InvalidArgument,
     retryable: false,
     message:
-      "The prompt contains data this server does not forward to the model (the BadRequest violation names the kinds); remove it and retry.",
-    action:
-      "Expected when clients paste secrets or payment data; pii.prompt.* decides which kinds block. Many hits: audit events prompt_pii_blocked.",
+      "The prompt contains data this server does not forward to the model; remove it (see BadRequest).",
+    action: "Expected when clients paste secrets or card data; pii.prompt.* decides which kinds block.",
   },
 
   // ── E2xx auth ──────────────────────────────────────────────────────────────────────

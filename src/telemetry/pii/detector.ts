@@ -7,7 +7,13 @@
  * Cost: one linear scan per rule (precompiled, bounded patterns, cheap substring hints), and
  * nothing allocated for a text without findings.
  */
-import { BUILTIN_RULES, PII_ENTITY_TYPES, regexRule, type EntityRule, type PiiEntityType } from "./entities.js";
+import {
+  BUILTIN_RULES,
+  PII_ENTITY_TYPES,
+  regexRule,
+  type EntityRule,
+  type PiiEntityType,
+} from "./entities.js";
 
 /** An operator-defined entity type: a name (`[a-z][a-z0-9_]*`) and a regular expression source. */
 export interface CustomPiiPattern {

@@ -8,14 +8,7 @@
  * Rules are listed in priority order: where two findings overlap, the earlier rule wins (a JWT
  * inside "Bearer eyJ…" is a JWT; an IPv4 address is never read as a phone number).
  */
-import {
-  bearerTokenLike,
-  cardValid,
-  ibanLength,
-  ipv6Valid,
-  keyLike,
-  phoneValid,
-} from "./validators.js";
+import { bearerTokenLike, cardValid, ibanLength, ipv6Valid, keyLike, phoneValid } from "./validators.js";
 
 /** Built-in entity types, in priority order. */
 export const PII_ENTITY_TYPES = [
@@ -178,17 +171,12 @@ const email = regexRule(
 );
 
 /** Country code, check digits, 11 to 30 alphanumerics in optional groups; mod-97 checked. */
-const iban = regexRule(
-  "iban",
-  PII_PLACEHOLDERS.iban,
-  /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g,
-  {
-    accept: (m) => {
-      const length = ibanLength(m[0]);
-      return length === 0 ? undefined : [m.index, m.index + length];
-    },
+const iban = regexRule("iban", PII_PLACEHOLDERS.iban, /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, {
+  accept: (m) => {
+    const length = ibanLength(m[0]);
+    return length === 0 ? undefined : [m.index, m.index + length];
   },
-);
+});
 
 /** 13 to 19 digits, optionally grouped by single spaces or dashes; issuer prefix and Luhn checked. */
 const card = regexRule("card", PII_PLACEHOLDERS.card, /(?<![\d.,+-])\d(?:[ -]?\d){12,18}(?![\d.,]?\d)/g, {

@@ -34,26 +34,105 @@ export function cardValid(candidate: string): boolean {
 
 /** IBAN length by country (ISO 13616 registry), for the countries most often seen. */
 const IBAN_LENGTHS: Readonly<Record<string, number>> = {
-  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21,
-  CR: 22, CY: 28, CZ: 24, DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18,
-  FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23,
-  IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LI: 21, LT: 20, LU: 20, LV: 21, MC: 27,
-  MD: 24, ME: 22, MK: 19, MR: 27, MT: 31, MU: 30, NL: 18, NO: 15, PK: 24, PL: 28, PS: 29,
-  PT: 25, QA: 29, RO: 24, RS: 22, SA: 24, SE: 24, SI: 19, SK: 24, SM: 27, TN: 24, TR: 26,
-  UA: 29, VG: 24, XK: 20,
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BR: 29,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NL: 18,
+  NO: 15,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  SA: 24,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VG: 24,
+  XK: 20,
 };
+
+/**
+ * The ISO 7064 mod-97 remainder check of an IBAN over `text` from 0 to `end`, skipping spaces
+ * (no copy is made: this runs on every candidate of every log line).
+ */
+function mod97Valid(text: string, end: number): boolean {
+  let remainder = 0;
+  let count = 0;
+  const add = (code: number): void => {
+    const value = code >= 65 ? code - 55 : code - 48; // A=10 … Z=35
+    remainder = value > 9 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
+  };
+  // The first four characters (country, check digits) are moved to the end.
+  let head = 0;
+  while (head < end && count < 4) if (text.charCodeAt(head++) !== 32) count++;
+  for (let i = head; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code !== 32) {
+      add(code);
+      count++;
+    }
+  }
+  for (let i = 0; i < head; i++) if (text.charCodeAt(i) !== 32) add(text.charCodeAt(i));
+  return count >= 15 && count <= 34 && remainder === 1;
+}
 
 /** True when `compact` (no spaces, upper case) passes the ISO 7064 mod-97 check of an IBAN. */
 export function ibanChecksumValid(compact: string): boolean {
-  if (compact.length < 15 || compact.length > 34) return false;
-  const rearranged = compact.slice(4) + compact.slice(0, 4);
-  let remainder = 0;
-  for (let i = 0; i < rearranged.length; i++) {
-    const code = rearranged.charCodeAt(i);
-    const value = code >= 65 ? code - 55 : code - 48; // A=10 … Z=35
-    remainder = value > 9 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
-  }
-  return remainder === 1;
+  return mod97Valid(compact, compact.length);
 }
 
 /**
@@ -63,15 +142,12 @@ export function ibanChecksumValid(compact: string): boolean {
  */
 export function ibanLength(candidate: string): number {
   const expected = IBAN_LENGTHS[candidate.slice(0, 2)];
-  if (expected === undefined) return ibanChecksumValid(candidate.replace(/ /g, "")) ? candidate.length : 0;
+  if (expected === undefined) return mod97Valid(candidate, candidate.length) ? candidate.length : 0;
   let seen = 0;
   for (let i = 0; i < candidate.length; i++) {
-    if (candidate[i] === " ") continue;
+    if (candidate.charCodeAt(i) === 32) continue;
     seen++;
-    if (seen === expected) {
-      const compact = candidate.slice(0, i + 1).replace(/ /g, "");
-      return ibanChecksumValid(compact) ? i + 1 : 0;
-    }
+    if (seen === expected) return mod97Valid(candidate, i + 1) ? i + 1 : 0;
   }
   return 0;
 }

@@ -12,7 +12,9 @@ import { scrubPii } from "../pii/index.js";
 function scrubValue(value: AttributeValue | undefined): AttributeValue | undefined {
   if (typeof value === "string") return scrubPii(value);
   if (Array.isArray(value) && value.some((item) => typeof item === "string")) {
-    return (value as unknown[]).map((item) => (typeof item === "string" ? scrubPii(item) : item)) as AttributeValue;
+    return (value as unknown[]).map((item) =>
+      typeof item === "string" ? scrubPii(item) : item,
+    ) as AttributeValue;
   }
   return undefined;
 }
@@ -22,7 +24,8 @@ function changed(attributes: Attributes): [string, AttributeValue][] {
   const out: [string, AttributeValue][] = [];
   for (const [name, value] of Object.entries(attributes)) {
     const scrubbed = scrubValue(value);
-    if (scrubbed !== undefined && JSON.stringify(scrubbed) !== JSON.stringify(value)) out.push([name, scrubbed]);
+    if (scrubbed !== undefined && JSON.stringify(scrubbed) !== JSON.stringify(value))
+      out.push([name, scrubbed]);
   }
   return out;
 }

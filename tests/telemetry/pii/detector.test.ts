@@ -89,7 +89,10 @@ const POSITIVES: Record<string, readonly (readonly [string, string])[]> = {
       "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----",
       "[PRIVATE_KEY]",
     ],
-    ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----", "[PRIVATE_KEY]"],
+    [
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----",
+      "[PRIVATE_KEY]",
+    ],
     ["truncated -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg", "truncated [PRIVATE_KEY]"],
   ],
 };
@@ -130,7 +133,10 @@ const NEGATIVES: Record<string, readonly string[]> = {
     "api key rotation is documented",
   ],
   jwt: ["eyJ alone", "eyJhbGciOiJIUzI1NiJ9 without dots"],
-  private_key: ["-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh\n-----END PUBLIC KEY-----", "a private key is secret"],
+  private_key: [
+    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh\n-----END PUBLIC KEY-----",
+    "a private key is secret",
+  ],
 };
 
 describe("PII detector tables", () => {
@@ -171,7 +177,9 @@ describe("PII detector tables", () => {
       ],
     });
     expect(detector.types).toContain("employee_id");
-    expect(detector.scrub("EMP-123456 filed TCK-42 and EMP-12")).toBe("[EMPLOYEE_ID] filed [TICKET] and EMP-12");
+    expect(detector.scrub("EMP-123456 filed TCK-42 and EMP-12")).toBe(
+      "[EMPLOYEE_ID] filed [TICKET] and EMP-12",
+    );
     expect(() => new PiiDetector({ customPatterns: [{ name: "bad", pattern: "(" }] })).toThrow(
       /custom PII pattern bad/,
     );

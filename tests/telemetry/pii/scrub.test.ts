@@ -104,14 +104,21 @@ describe("scrubber cost", () => {
     "hex and colons": fill("a:b:"),
     "dotted quads": fill("1.1.1."),
     "IBAN-like capitals": fill("DE89 ABCD "),
-    "mixed realistic": fill("user bob@example.com card 4111 1111 1111 1111 ip 10.0.0.1 phone +1 555 123 4567 "),
+    "mixed realistic": fill(
+      "user bob@example.com card 4111 1111 1111 1111 ip 10.0.0.1 phone +1 555 123 4567 ",
+    ),
   };
 
   it.each(Object.entries(ADVERSARIAL))("scrubs 100 kB of %s in under 200 ms", (_name, text) => {
     detector.scrub(text.slice(0, 1000)); // warm up the compiled expressions
-    const started = performance.now();
-    detector.scrub(text);
-    expect(performance.now() - started).toBeLessThan(200);
+    // Best of three, so a busy machine (other test files on the same cores) does not decide.
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 3 && best >= 200; run++) {
+      const started = performance.now();
+      detector.scrub(text);
+      best = Math.min(best, performance.now() - started);
+    }
+    expect(best).toBeLessThan(200);
   });
 
   it("costs microseconds on an ordinary log line", () => {
