@@ -28,7 +28,8 @@ import { emergencyError } from "./rpc/engine/emergency-error.js";
 import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./providers/from-config.js";
 import type { StatefulModelGateway } from "./providers/gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
-import { scrubPii } from "./telemetry/pii.js";
+import { installPiiDetector } from "./telemetry/pii/index.js";
+import { piiFromConfig } from "./policy/pii-from-config.js";
 import { startLagGuard } from "./policy/lag-guard.js";
 import { authFromConfig } from "./policy/auth-from-config.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
@@ -120,9 +121,11 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
         .entries.filter((key) => key.expiresAtMs !== undefined)
         .map((key) => [{ key_id: key.id }, ((key.expiresAtMs ?? 0) - Date.now()) / 1000] as const),
   );
+  const pii = piiFromConfig(config);
+  installPiiDetector(pii.detector); // logs and span attributes use the configured detector too
   const guarded = {
     accessLog: true,
-    policies: [drainGuard(drain), ...auth.policies],
+    policies: [drainGuard(drain), ...auth.policies, ...pii.policies],
     tracker,
     onError,
     validate,
@@ -151,7 +154,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       gateway,
       embedder,
       scorer: scorerFromConfig(config),
-      scrub: scrubPii,
+      scrub: (text) => pii.detector.scrub(text),
       clock: monotonicClock,
       tracer: createOtelPipelineTracer(),
     },

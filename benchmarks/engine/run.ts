@@ -19,7 +19,7 @@ import { LexiconScorer } from "../../src/core/scoring/lexicon-scorer.js";
 import { createStubProvider } from "../../src/providers/llm/stub-provider.js";
 import { createModelGateway } from "../../src/providers/gateway.js";
 import { SingleRouter } from "../../src/providers/routing/router.js";
-import { scrubPii } from "../../src/telemetry/pii.js";
+import { scrubPii } from "../../src/telemetry/pii/index.js";
 
 const DIM = 384;
 const CAPACITY = 20_000;

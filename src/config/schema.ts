@@ -12,6 +12,7 @@ import { flag, integer, key, oneOf, optionalText, secret, text } from "./meta.js
 import { embeddingSection, engineSection, llmSection, scorerSection } from "./schema-engine.js";
 import { oidcSection } from "./schema-oidc.js";
 import { signingSection } from "./schema-signing.js";
+import { piiSection } from "./schema-pii.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -314,6 +315,7 @@ export const configSchema = z.strictObject({
       }),
     })
     .prefault({}),
+  pii: piiSection,
   dataDir: key(text("./.data"), {
     env: "MLSDM_DATA_DIR",
     description: "Directory for local state (memory snapshots, SQLite), relative to the working directory.",

@@ -6,7 +6,7 @@
  * PII scrubbing as winston formats here, so every caller keeps using `logger`.
  */
 import winston from "winston";
-import { scrubPii } from "./pii.js";
+import { scrubPii } from "./pii/index.js";
 import { currentRequest } from "./request-context.js";
 import { activeTraceIds } from "./tracing/server-span.js";
 
@@ -36,14 +36,36 @@ const requestFields = winston.format((info) => {
   return info;
 });
 
+const MAX_SCRUB_DEPTH = 4;
+
 /**
- * Scrubs personal data and credentials from the message and every top-level string field
- * (BASE-SEC-h): a value that slipped into a log call (an error message quoting a prompt, a
- * header) is masked before the line is written.
+ * `value` with every string inside it scrubbed (objects and arrays copied only where something
+ * changed, so the caller's objects are never modified), to a bounded depth.
+ */
+function scrubDeep(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return scrubPii(value);
+  if (depth >= MAX_SCRUB_DEPTH || typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown) => scrubDeep(item, depth + 1));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value; // Errors, Dates, buffers
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const scrubbed = scrubDeep(item, depth + 1);
+    if (scrubbed !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = scrubbed;
+  }
+  return copy ?? value;
+}
+
+/**
+ * Scrubs personal data and credentials (BASE-SEC-d) from the message and every string field,
+ * nested ones included: a value that slipped into a log call (an error message quoting a
+ * prompt, a header) is masked before the line is written.
  */
 const scrubFields = winston.format((info) => {
   for (const [key, value] of Object.entries(info)) {
-    if (typeof value === "string" && key !== "level") info[key] = scrubPii(value);
+    if (key !== "level") info[key] = scrubDeep(value, 0);
   }
   return info;
 });

@@ -2,7 +2,7 @@
  * Log lines of a real server process (issue 8): every line is one JSON object; a call's access
  * line carries the client's request id, the trace id of its span (tracing on, exporting to a
  * closed port) and, on failure, the error code; no line contains the provider API key, a
- * prompt, or personal data that reached a log call.
+ * prompt, or personal data that reached a log call or a request (cards, JWTs, e-mails).
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -11,6 +11,10 @@ import { describe, expect, it } from "vitest";
 const SECRET = "sk-sentinel-secret-key-0123456789abcdef";
 const PROMPT = "sentinel prompt text about otters 7731";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+// Sentinels placed in a request (BASE-SEC-d): none may appear in any log line.
+const CARD = "4111 1111 1111 1111";
+const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsb2ctc2VudGluZWwifQ.c2lnbmF0dXJlLXNlbnRpbmVsLTEyMzQ1";
+const EMAIL = "log.sentinel@example.com";
 
 describe("log lines of a server process", () => {
   it("are JSON, correlated, carry error codes, and leak neither secrets nor prompts", async () => {
@@ -55,6 +59,11 @@ describe("log lines of a server process", () => {
       expect((await call({ prompt: `${PROMPT} mail bob@example.com` }, "req-provider-down")).status).toBe(
         503,
       );
+      // Personal data and credentials in a prompt: card and JWT masked by the prompt policy
+      // (an audit line with counts only), the e-mail allowed through but scrubbed from logs.
+      expect(
+        (await call({ prompt: `pay ${CARD} as ${EMAIL} with ${JWT}`, contextTopK: 0 }, "req-pii")).status,
+      ).toBe(503);
       // Invalid input: INVALID_ARGUMENT E103.
       expect((await call({ prompt: "   " }, "req-invalid")).status).toBe(400);
 
@@ -68,6 +77,9 @@ describe("log lines of a server process", () => {
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain(PROMPT);
       expect(text).not.toContain("bob@example.com");
+      for (const sentinel of [CARD, "4111", JWT, EMAIL]) expect(text).not.toContain(sentinel);
+      const masked = lines().find((l) => l.event === "prompt_pii_masked");
+      expect(masked).toMatchObject({ request_id: "req-pii", entities: { card: 1, jwt: 1 } });
     } finally {
       child.kill("SIGTERM");
       await exited;

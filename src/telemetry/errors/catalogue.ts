@@ -138,6 +138,15 @@ const entries = {
     message: "The request is larger than the server accepts (server.maxMessageBytes); send a smaller one.",
     action: "Raise server.maxMessageBytes only if clients legitimately send larger requests.",
   },
+  PROMPT_CONTAINS_PII: {
+    code: "E108",
+    family: "validation",
+    status: Code.InvalidArgument,
+    retryable: false,
+    message:
+      "The prompt contains data this server does not forward to the model; remove it (see BadRequest).",
+    action: "Expected when clients paste secrets or card data; pii.prompt.* decides which kinds block.",
+  },
 
   // ── E2xx auth ──────────────────────────────────────────────────────────────────────
   CREDENTIAL_INVALID: {

@@ -1,10 +1,12 @@
 /**
  * The engine's PipelineTracer port on OpenTelemetry: one child span per pipeline stage under
- * the active (server) span. Attributes carry codes, counts and sizes set by the stages; a
- * failure is recorded as an exception and rethrown. Structurally the core port, defined here
+ * the active (server) span. Attributes carry codes, counts and sizes set by the stages (string
+ * values scrubbed of personal data); a failure is recorded as an exception (message scrubbed)
+ * and rethrown. Structurally the core port, defined here
  * so telemetry depends on no other layer.
  */
 import { SpanStatusCode, context, trace } from "@opentelemetry/api";
+import { scrubPii } from "../pii/index.js";
 import { tracer } from "./server-span.js";
 
 /** The attribute setter a stage sees. */
@@ -26,9 +28,20 @@ export function createOtelPipelineTracer(): PipelineTracerLike {
       }
       return tracer.startActiveSpan(name, async (span) => {
         try {
-          return await run({ set: (key, value) => span.setAttribute(key, value) });
+          return await run({
+            set: (key, value) => span.setAttribute(key, typeof value === "string" ? scrubPii(value) : value),
+          });
         } catch (error) {
-          span.recordException(error instanceof Error ? error : String(error));
+          // The exception's message may quote request text: record a scrubbed copy.
+          span.recordException(
+            error instanceof Error
+              ? {
+                  name: error.name,
+                  message: scrubPii(error.message),
+                  ...(error.stack === undefined ? {} : { stack: scrubPii(error.stack) }),
+                }
+              : scrubPii(String(error)),
+          );
           span.setStatus({ code: SpanStatusCode.ERROR });
           throw error;
         } finally {

@@ -6,10 +6,12 @@
  * off. When on, the tracer provider registers the W3C trace-context propagator and an
  * AsyncLocalStorage context manager; the sampler (`OTEL_TRACES_SAMPLER`, `_ARG`) and the OTLP
  * endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`, `..._TRACES_ENDPOINT`, headers) are read by the SDK
- * from the environment as the specification says. Tests pass their own span processors.
+ * from the environment as the specification says. Tests pass their own span processors. Every
+ * span's string attributes are scrubbed of personal data before any processor exports it.
  */
 import { trace } from "@opentelemetry/api";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { ScrubbingSpanProcessor } from "./scrub-processor.js";
 
 /** A running (or disabled) tracer provider. */
 export interface TracingHandle {
@@ -64,7 +66,8 @@ export async function startTracing(
     import("@opentelemetry/sdk-trace-base"),
     import("@opentelemetry/resources"),
   ]);
-  const processors: SpanProcessor[] = options.spanProcessors ?? [];
+  // Scrubbing comes first, so every exporter (and a test's processor) sees masked attributes.
+  const processors: SpanProcessor[] = [new ScrubbingSpanProcessor(), ...(options.spanProcessors ?? [])];
   if (!options.spanProcessors) {
     for (const name of exporters) {
       if (name === "console") processors.push(new base.SimpleSpanProcessor(new base.ConsoleSpanExporter()));
