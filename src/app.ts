@@ -31,6 +31,9 @@ import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings
 import { scrubPii } from "./telemetry/pii.js";
 import { startLagGuard } from "./policy/lag-guard.js";
 import { authFromConfig } from "./policy/auth-from-config.js";
+import { secureModeGuard } from "./policy/secure-mode.js";
+import { enforceStartup } from "./policy/startup-facts.js";
+import { parseOrigins } from "./config/schema-http.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
 import { closeDurableState, openDurableState, registerStateMetrics } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
@@ -83,6 +86,7 @@ function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): Mounted
 
 /** Starts both listeners on the configured addresses and reports SERVING once both listen. */
 export async function startApp(config: Config, overrides: ServiceOverrides = {}): Promise<RunningApp> {
+  enforceStartup(config);
   const startedAtMs = Date.now();
   const health = new HealthRegistry(HEALTH_SERVICE_NAMES);
   const tracker = new InFlightTracker();
@@ -122,7 +126,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   );
   const guarded = {
     accessLog: true,
-    policies: [drainGuard(drain), ...auth.policies],
+    policies: [drainGuard(drain), ...auth.policies, ...(config.secureMode ? [secureModeGuard()] : [])],
     tracker,
     onError,
     validate,
@@ -213,7 +217,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       host: server.host,
       port: server.grpcPort,
       services,
-      reflection: server.reflection,
+      reflection: server.reflection && !config.secureMode,
       maxMessageBytes: server.maxMessageBytes,
     });
     connect = await startConnectListener({
@@ -222,6 +226,8 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       services,
       maxMessageBytes: server.maxMessageBytes,
       metrics: () => metrics.exposition(),
+      tls: false, // the TLS configuration sets this when it is merged (adds HSTS)
+      corsOrigins: parseOrigins(config.http.corsOrigins),
       probes: {
         live: () => true,
         ready: () => {
@@ -231,7 +237,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           const ready =
             health.get("") === ServingStatus.SERVING &&
             health.get(EngineService.typeName) === ServingStatus.SERVING;
-          return { ready, statuses };
+          return config.secureMode ? { ready } : { ready, statuses };
         },
       },
     });

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { flag, integer, key, oneOf, optionalText, secret, text } from "./meta.js";
 import { embeddingSection, engineSection, llmSection, scorerSection } from "./schema-engine.js";
+import { httpSection } from "./schema-http.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -197,6 +198,7 @@ export const configSchema = z.strictObject({
   llm: llmSection,
   embedding: embeddingSection,
   scorer: scorerSection,
+  http: httpSection,
   auth: z
     .strictObject({
       apiKey: key(secret(), {
@@ -220,10 +222,10 @@ export const configSchema = z.strictObject({
         description:
           "YAML/JSON file of API keys ({keys: [{id, owner, roles, sha256, expiresAt}]}), reloaded within a second of a change.",
       }),
-      allowAnonymous: key(flag(false), {
-        env: "MLSDM_ALLOW_ANONYMOUS",
+      disabled: key(flag(false), {
+        env: "MLSDM_AUTH_DISABLED",
         description:
-          "Serve calls without a credential (as admin) even off loopback. Without any key configured, anonymous calls are served on a loopback host only.",
+          "Serve calls without a credential as admin, on any address (logged as a warning). Without it and without any identity source, start-up refuses a non-loopback host; refused in secure mode.",
       }),
     })
     .prefault({}),
@@ -312,7 +314,7 @@ export const configSchema = z.strictObject({
   secureMode: key(flag(false), {
     env: "MLSDM_SECURE_MODE",
     description:
-      "Placeholder for the security work: will require authentication and turn off reflection. Currently has no effect.",
+      "Refuse to start without an identity source, with auth.disabled, with the local_stub LLM or without TLS off loopback; turn reflection off, hide per-service /readyz details, disable RestoreSnapshot (E205). See docs/security/secure-mode.md.",
   }),
 });
 
