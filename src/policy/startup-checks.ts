@@ -110,7 +110,9 @@ export function checkStartup(facts: StartupFacts): StartupVerdict {
   const configured = facts.identitySources.length > 0;
   const loopback = isLoopback(facts.host);
   if (facts.authDisabled) {
-    const also = configured ? `; credentials that are sent are still checked (${facts.identitySources.join(", ")})` : "";
+    const also = configured
+      ? `; credentials that are sent are still checked (${facts.identitySources.join(", ")})`
+      : "";
     return {
       ok: true,
       anonymous: true,

@@ -34,7 +34,11 @@ const matrix: [string, Partial<StartupFacts>, Expect][] = [
   ["default: loopback, no identity source", {}, { start: true, anonymous: true, warning: "auth_anonymous" }],
   ["localhost counts as loopback", { host: "localhost" }, { start: true, anonymous: true }],
   ["::1 counts as loopback", { host: "::1" }, { start: true, anonymous: true }],
-  ["loopback with API keys: no anonymous", { identitySources: ["api_key"] }, { start: true, anonymous: false }],
+  [
+    "loopback with API keys: no anonymous",
+    { identitySources: ["api_key"] },
+    { start: true, anonymous: false },
+  ],
   [
     "0.0.0.0 without identity source is refused",
     { host: "0.0.0.0" },
@@ -50,8 +54,16 @@ const matrix: [string, Partial<StartupFacts>, Expect][] = [
     { host: "0.0.0.0", authDisabled: true },
     { start: true, anonymous: true, warning: "auth_disabled" },
   ],
-  ["0.0.0.0 with API keys", { host: "0.0.0.0", identitySources: ["api_key"] }, { start: true, anonymous: false }],
-  ["0.0.0.0 with OIDC only", { host: "0.0.0.0", identitySources: ["jwt"] }, { start: true, anonymous: false }],
+  [
+    "0.0.0.0 with API keys",
+    { host: "0.0.0.0", identitySources: ["api_key"] },
+    { start: true, anonymous: false },
+  ],
+  [
+    "0.0.0.0 with OIDC only",
+    { host: "0.0.0.0", identitySources: ["jwt"] },
+    { start: true, anonymous: false },
+  ],
   [
     "auth.disabled with keys still serves anonymous (and says so)",
     { identitySources: ["api_key"], authDisabled: true },
@@ -61,7 +73,11 @@ const matrix: [string, Partial<StartupFacts>, Expect][] = [
 
 const secureMatrix: [string, Partial<StartupFacts>, Expect][] = [
   ["secure mode, all requirements met", {}, { start: true, anonymous: false }],
-  ["secure mode on loopback without TLS", { host: "127.0.0.1", tlsEnabled: false }, { start: true, anonymous: false }],
+  [
+    "secure mode on loopback without TLS",
+    { host: "127.0.0.1", tlsEnabled: false },
+    { start: true, anonymous: false },
+  ],
   [
     "secure mode without TLS off loopback",
     { tlsEnabled: false },
@@ -114,7 +130,9 @@ function verify(facts: StartupFacts, expected: Expect): void {
 }
 
 describe("checkStartup without secure mode", () => {
-  it.each(matrix)("%s", (_name, facts, expected) => verify({ ...base, ...facts }, expected));
+  it.each(matrix)("%s", (_name, facts, expected) => {
+    verify({ ...base, ...facts }, expected);
+  });
 
   it("the refusal off loopback tells how to fix it", () => {
     const verdict = checkStartup({ ...base, host: "0.0.0.0" });
@@ -127,7 +145,9 @@ describe("checkStartup without secure mode", () => {
 });
 
 describe("checkStartup in secure mode", () => {
-  it.each(secureMatrix)("%s", (_name, facts, expected) => verify({ ...secure, ...facts }, expected));
+  it.each(secureMatrix)("%s", (_name, facts, expected) => {
+    verify({ ...secure, ...facts }, expected);
+  });
 });
 
 describe("isLoopback", () => {
@@ -153,12 +173,13 @@ describe("startupFacts from the configuration", () => {
 
   it("counts API keys from the environment and the keys file as an identity source", () => {
     expect(identitySources(loadConfig({ env: {} }).config)).toEqual([]);
-    for (const env of [
+    const envs: Record<string, string>[] = [
       { MLSDM_ADMIN_API_KEY: "admin-key-0123456789" },
       { MLSDM_API_KEY: "write-key-0123456789" },
       { MLSDM_READ_API_KEY: "read-key-0123456789" },
       { MLSDM_API_KEYS_FILE: "/run/secrets/keys.yaml" },
-    ]) {
+    ];
+    for (const env of envs) {
       expect(facts(env).identitySources).toEqual(["api_key"]);
     }
   });
@@ -188,7 +209,9 @@ describe("startupFacts from the configuration", () => {
     expect(host).toBe("0.0.0.0");
     const verdict = checkStartup(facts({ MLSDM_HOST: host ?? "" }));
     expect(verdict.ok).toBe(false);
-    expect(checkStartup(facts({ MLSDM_HOST: host ?? "", MLSDM_ADMIN_API_KEY: "admin-0123456789abcdef" }))).toMatchObject({
+    expect(
+      checkStartup(facts({ MLSDM_HOST: host ?? "", MLSDM_ADMIN_API_KEY: "admin-0123456789abcdef" })),
+    ).toMatchObject({
       ok: true,
       anonymous: false,
     });
