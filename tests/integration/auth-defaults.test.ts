@@ -48,7 +48,7 @@ describe("a loopback server without any identity source (real process)", () => {
         }
       });
     try {
-      await expect.poll(() => lines().find((l) => l.event === "started"), { timeout: 15_000 }).toBeDefined();
+      await expect.poll(() => lines().find((l) => l.event === "started"), { timeout: 40_000 }).toBeDefined();
       const warning = lines().find((l) => l.event === "auth_anonymous");
       expect(warning).toMatchObject({ level: "warn" });
       expect(String(warning?.message)).toContain("loopback");
@@ -67,7 +67,7 @@ describe("a loopback server without any identity source (real process)", () => {
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
     }
-  });
+  }, 60_000);
 });
 
 describe("MLSDM_AUTH_DISABLED=true with an admin key configured", () => {
