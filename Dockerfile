@@ -6,7 +6,11 @@
 #   final  - distroless Node.js 20 runtime, non-root, no shell, no package manager, no npm
 #
 # Build:  docker build -t mlsdm:dev .
-# Run:    docker run --rm -p 50051:50051 -p 8080:8080 mlsdm:dev
+# Run:    docker run --rm -p 50051:50051 -p 8080:8080 -e MLSDM_ADMIN_API_KEY="$(openssl rand -hex 32)" mlsdm:dev
+#         The image listens on 0.0.0.0: without an identity source (MLSDM_ADMIN_API_KEY, MLSDM_API_KEY,
+#         MLSDM_API_KEYS_FILE, ...) it refuses to start (exit 2, "E801 CONFIG_INVALID: server.host ...") rather
+#         than serve anonymous admin calls; MLSDM_AUTH_DISABLED=true overrides that on purpose (logged as a
+#         warning). See docs/security/secure-mode.md.
 # Checked in CI without a docker engine: dockerfile-utils lint + tests/deploy/dockerfile.test.ts.
 
 # ---------------------------------------------------------------------------------------------------

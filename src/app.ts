@@ -32,6 +32,9 @@ import { installPiiDetector } from "./telemetry/pii/index.js";
 import { piiFromConfig } from "./policy/pii-from-config.js";
 import { startLagGuard } from "./policy/lag-guard.js";
 import { authFromConfig } from "./policy/auth-from-config.js";
+import { secureModeGuard } from "./policy/secure-mode.js";
+import { enforceStartup } from "./policy/startup-facts.js";
+import { parseOrigins } from "./config/schema-http.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
 import { closeDurableState, openDurableState, registerStateMetrics } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
@@ -84,6 +87,7 @@ function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): Mounted
 
 /** Starts both listeners on the configured addresses and reports SERVING once both listen. */
 export async function startApp(config: Config, overrides: ServiceOverrides = {}): Promise<RunningApp> {
+  enforceStartup(config);
   const startedAtMs = Date.now();
   const health = new HealthRegistry(HEALTH_SERVICE_NAMES);
   const tracker = new InFlightTracker();
@@ -125,7 +129,12 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   installPiiDetector(pii.detector); // logs and span attributes use the configured detector too
   const guarded = {
     accessLog: true,
-    policies: [drainGuard(drain), ...auth.policies, ...pii.policies],
+    policies: [
+      drainGuard(drain),
+      ...auth.policies,
+      ...(config.secureMode ? [secureModeGuard()] : []),
+      ...pii.policies,
+    ],
     tracker,
     onError,
     validate,
@@ -217,7 +226,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       host: server.host,
       port: server.grpcPort,
       services,
-      reflection: server.reflection,
+      reflection: server.reflection && !config.secureMode,
       maxMessageBytes: server.maxMessageBytes,
     });
     connect = await startConnectListener({
@@ -226,6 +235,8 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       services,
       maxMessageBytes: server.maxMessageBytes,
       metrics: () => metrics.exposition(),
+      tls: false, // the TLS configuration sets this when it is merged (adds HSTS)
+      corsOrigins: parseOrigins(config.http.corsOrigins),
       probes: {
         live: () => true,
         ready: () => {
@@ -235,7 +246,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           const ready =
             health.get("") === ServingStatus.SERVING &&
             health.get(EngineService.typeName) === ServingStatus.SERVING;
-          return { ready, statuses };
+          return config.secureMode ? { ready } : { ready, statuses };
         },
       },
     });

@@ -63,6 +63,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Start-up checks over the whole configuration (startup-checks.ts) refuse like a bad value.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
   logger.error("start-up failed", {
     event: "startup_failed",
     error_code: "E706",

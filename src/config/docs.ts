@@ -86,6 +86,11 @@ export function renderConfigurationDoc(): string {
         `The file named by \`${CONFIG_FILE_ENV}\` cannot be read (missing, no permission).`,
       ],
       ["`E803`", "`CONFIG_FILE_INVALID`", "The file is not valid YAML, or its top level is not a mapping."],
+      [
+        "`E804`",
+        "`CONFIG_INSECURE`",
+        "Secure mode refuses the combination (docs/security/secure-mode.md names each case).",
+      ],
     ],
   );
   return `<!-- Generated from src/config/schema.ts by \`${REGENERATE_COMMAND}\`; do not edit by hand. -->

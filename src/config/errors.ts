@@ -10,6 +10,7 @@ export const CONFIG_ERROR_REASONS = {
   E801: "CONFIG_INVALID",
   E802: "CONFIG_FILE_UNREADABLE",
   E803: "CONFIG_FILE_INVALID",
+  E804: "CONFIG_INSECURE",
 } as const;
 
 /** A configuration error code. */
@@ -36,7 +37,7 @@ export interface ConfigErrorDetails {
  * `E801 CONFIG_INVALID: server.grpcPort (MLSDM_GRPC_PORT) = "abc": expected an integer from 0 to 65535`.
  */
 export class ConfigError extends Error {
-  /** E801 (bad value), E802 (file unreadable) or E803 (file not valid YAML or not a mapping). */
+  /** E801 (bad value), E802 (file unreadable), E803 (file not valid YAML or not a mapping), E804 (refused in secure mode). */
   readonly code: ConfigErrorCode;
   /** UPPER_SNAKE reason matching `code`. */
   readonly reason: (typeof CONFIG_ERROR_REASONS)[ConfigErrorCode];

@@ -13,6 +13,7 @@ import { embeddingSection, engineSection, llmSection, scorerSection } from "./sc
 import { oidcSection } from "./schema-oidc.js";
 import { signingSection } from "./schema-signing.js";
 import { piiSection } from "./schema-pii.js";
+import { httpSection } from "./schema-http.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -200,6 +201,7 @@ export const configSchema = z.strictObject({
   llm: llmSection,
   embedding: embeddingSection,
   scorer: scorerSection,
+  http: httpSection,
   auth: z
     .strictObject({
       apiKey: key(secret(), {
@@ -223,10 +225,10 @@ export const configSchema = z.strictObject({
         description:
           "YAML/JSON file of API keys ({keys: [{id, owner, roles, sha256, expiresAt}]}), reloaded within a second of a change.",
       }),
-      allowAnonymous: key(flag(false), {
-        env: "MLSDM_ALLOW_ANONYMOUS",
+      disabled: key(flag(false), {
+        env: "MLSDM_AUTH_DISABLED",
         description:
-          "Serve calls without a credential (as admin) even off loopback. Without any key configured, anonymous calls are served on a loopback host only.",
+          "Serve calls without a credential as admin, on any address (logged as a warning). Without it and without any identity source, start-up refuses a non-loopback host; refused in secure mode.",
       }),
     })
     .prefault({}),
@@ -323,7 +325,7 @@ export const configSchema = z.strictObject({
   secureMode: key(flag(false), {
     env: "MLSDM_SECURE_MODE",
     description:
-      "Placeholder for the security work: will require authentication and turn off reflection. Currently has no effect.",
+      "Refuse to start without an identity source, with auth.disabled, with the local_stub LLM or without TLS off loopback; turn reflection off, hide per-service /readyz details, disable RestoreSnapshot (E205). See docs/security/secure-mode.md.",
   }),
 });
 

@@ -1,7 +1,8 @@
 /**
  * The credential sources of the `auth` configuration: keys from the environment, keys from a
- * watched file, and whether anonymous calls are served (DESIGN "embedded defaults": with no key
- * configured, anonymous calls are served on a loopback host only, and start-up says so).
+ * watched file, and whether anonymous calls are served (DESIGN "embedded defaults": with no
+ * identity source, anonymous calls are served on a loopback host only; `checkStartup` decides,
+ * and start-up refuses or warns from the same verdict).
  */
 import type { Config } from "../config/index.js";
 import { logger } from "../telemetry/logger.js";
@@ -13,11 +14,8 @@ import { oidcResolver } from "./oidc/jwt-resolver.js";
 import type { Policy } from "./policy.js";
 import { rateLimit } from "./rate-limit.js";
 import { signingFromConfig } from "./signing/signing-from-config.js";
-
-/** Whether `host` only accepts connections from this machine. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
-}
+import { checkStartup } from "./startup-checks.js";
+import { startupFacts } from "./startup-facts.js";
 
 function envKeys(config: Config): ApiKeyEntry[] {
   const keys: [string, RoleName, string][] = [
@@ -81,20 +79,9 @@ export function authFromConfig(
     );
   }
   const jwt = oidcResolver(config);
-  const configured = fromEnv.length > 0 || config.auth.keysFile !== "" || jwt !== undefined;
-  let anonymous: Identity | undefined;
-  if (config.auth.allowAnonymous || (!configured && isLoopback(config.server.host))) {
-    anonymous = ANONYMOUS;
-    logger.warn("calls without a credential are served as admin", {
-      event: "auth_anonymous",
-      reason: config.auth.allowAnonymous ? "MLSDM_ALLOW_ANONYMOUS" : "no API key configured, loopback host",
-    });
-  } else if (!configured) {
-    logger.warn("no credential source is configured: every call except health is refused", {
-      event: "auth_no_keys",
-      hint: "set MLSDM_API_KEY, MLSDM_ADMIN_API_KEY, MLSDM_API_KEYS_FILE or MLSDM_OIDC_ENABLED",
-    });
-  }
+  // The verdict's warnings are logged (and a refusal thrown) by startApp before this runs.
+  const verdict = checkStartup(startupFacts(config));
+  const anonymous: Identity | undefined = verdict.ok && verdict.anonymous ? ANONYMOUS : undefined;
   const limit = rateLimit({
     perSecond: config.limits.rateLimitPerSecond,
     burst: config.limits.rateLimitBurst,

@@ -9,9 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { crc32 } from "node:zlib";
 import Database from "better-sqlite3";
+import { resolveUnder } from "../policy/path-guard.js";
 
 /** File name of the database under the data directory. */
 export const DATABASE_FILE = "mlsdm.sqlite";
@@ -77,7 +77,8 @@ export class SqliteStore {
 
   constructor(dataDir: string, maxDatabaseBytes = 0) {
     mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, DATABASE_FILE));
+    // BASE-SEC-h: the state file must really lie under the data directory (no symlink escape).
+    this.db = new Database(resolveUnder(dataDir, DATABASE_FILE));
     this.db.pragma("journal_mode = WAL");
     // NORMAL keeps committed transactions across a process crash (kill -9); only a power loss
     // may drop the last ones, which the journal's checksums then detect.

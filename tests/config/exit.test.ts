@@ -77,3 +77,24 @@ describe("start-up with a bad configuration exits 2 with one line naming the key
     expect(result.stderr.trim()).toMatch(/^E802 CONFIG_FILE_UNREADABLE: .*does-not-exist\.yaml/);
   });
 });
+
+describe("start-up checks refuse like a bad value: exit 2, one line naming the key", () => {
+  it("a non-loopback host without any identity source (the image's MLSDM_HOST=0.0.0.0 with no key)", async () => {
+    const result = await runMain({ MLSDM_HOST: "0.0.0.0" });
+    expect(result.signal, `did not exit by itself; stderr: ${result.stderr}`).toBeNull();
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^E801 CONFIG_INVALID: server\.host \(MLSDM_HOST\) = "0\.0\.0\.0": /);
+    expect(lines[0]).toContain("MLSDM_AUTH_DISABLED=true");
+  });
+
+  it("secure mode without an identity source", async () => {
+    const result = await runMain({ MLSDM_SECURE_MODE: "true" });
+    expect(result.signal, `did not exit by itself; stderr: ${result.stderr}`).toBeNull();
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^E804 CONFIG_INSECURE: secureMode \(MLSDM_SECURE_MODE\) = true: /);
+  });
+});

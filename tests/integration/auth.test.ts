@@ -148,14 +148,16 @@ describe("API keys and roles", () => {
 });
 
 describe("anonymous access", () => {
-  it("is refused off loopback when no key is configured, unless explicitly allowed", async () => {
-    const app = await startTestServer({ MLSDM_HOST: "0.0.0.0" });
-    try {
-      const client = connectClient(EngineService, app.httpPort, "connect");
-      expect(await connectCode(client.getState({}))).toEqual([Code.Unauthenticated, "E206"]);
-    } finally {
-      await app.shutdown("test done");
-    }
+  it("off loopback without any identity source, start-up is refused (E801) before anything binds", async () => {
+    // MLSDM_AUTH_DISABLED=true would allow it; see tests/integration/auth-defaults.test.ts.
+    const refused = await startTestServer({ MLSDM_HOST: "0.0.0.0" }).then(
+      async (app) => {
+        await app.shutdown("unexpected start");
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ code: "E801", key: "server.host" });
   });
 });
 

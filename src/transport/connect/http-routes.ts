@@ -18,8 +18,8 @@ type NodeServerResponse = Parameters<NodeHandler>[1];
 export interface ProbeState {
   /** True while the process can answer at all (liveness). */
   live(): boolean;
-  /** Readiness plus the status of each service, for the response body. */
-  ready(): { ready: boolean; statuses: Record<string, string> };
+  /** Readiness plus the status of each service for the response body (omitted in secure mode). */
+  ready(): { ready: boolean; statuses?: Record<string, string> };
 }
 
 function sendJson(response: NodeServerResponse, status: number, body: unknown, head = false): void {
@@ -76,7 +76,7 @@ export function httpRoutes(
         sendJson(
           response,
           ready ? 200 : 503,
-          { status: ready ? "SERVING" : "NOT_SERVING", services: statuses },
+          { status: ready ? "SERVING" : "NOT_SERVING", ...(statuses ? { services: statuses } : {}) },
           method === "HEAD",
         );
       }

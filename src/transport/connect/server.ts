@@ -1,13 +1,16 @@
 /**
  * The Connect listener (connect-node): Connect (JSON and binary), gRPC and gRPC-Web over
  * HTTP/1.1 and h2c on one port, for browsers, curl and HTTP clients; plus `/healthz` and
- * `/readyz`. It mounts the same service implementations as the grpc-js listener.
+ * `/readyz`. It mounts the same service implementations as the grpc-js listener. Every
+ * response carries the security headers; cross-origin browsers are served per the CORS
+ * allow-list (`http-security.ts`).
  */
 import { createContextValues } from "@connectrpc/connect";
 import { LISTENER } from "../../policy/call-context.js";
 import type { MountedService } from "../grpc/server.js";
 import { startDualProtocolServer } from "./dual-protocol-server.js";
 import { httpRoutes, type ProbeState } from "./http-routes.js";
+import { withHttpSecurity } from "./http-security.js";
 import { fixMalformedRequestStatus } from "./malformed-request.js";
 import { createNodeAdapter } from "./node-adapter.js";
 
@@ -20,6 +23,10 @@ export interface ConnectListenerOptions {
   readonly probes: ProbeState;
   /** Prometheus exposition for `GET /metrics`. */
   readonly metrics?: () => Promise<{ contentType: string; text: string }>;
+  /** TLS is on for this listener (adds Strict-Transport-Security). Default false. */
+  readonly tls?: boolean;
+  /** Browser origins allowed cross-origin (http.corsOrigins). Default: none. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** A started Connect listener. */
@@ -45,7 +52,11 @@ export async function startConnectListener(options: ConnectListenerOptions): Pro
     contextValues: () => createContextValues().set(LISTENER, "connect"),
     transformResponse: fixMalformedRequestStatus,
   });
-  const server = await startDualProtocolServer(options.host, options.port, handler);
+  const secured = withHttpSecurity(handler, {
+    tls: options.tls ?? false,
+    corsOrigins: options.corsOrigins ?? [],
+  });
+  const server = await startDualProtocolServer(options.host, options.port, secured);
   return {
     port: server.port,
     async close(graceMs) {
