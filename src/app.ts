@@ -192,6 +192,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       onEmergencyChange: supervisor.check,
       providers: () => gateway.status(),
       durable,
+      keys: auth.manager,
     });
   const services = [
     mount(EngineService, applyPolicies(EngineService, engine, guarded)),
@@ -266,6 +267,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     // give the listeners a short grace to flush, then cut.
     await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
     if (durable) closeDurableState(durable);
+    auth.close();
     logger.info("shutdown complete", {
       event: "shutdown_complete",
       drained,

@@ -5,7 +5,9 @@
  */
 import type { Config } from "../config/index.js";
 import { logger } from "../telemetry/logger.js";
+import { openApiKeyStore } from "../store/api-key-store.js";
 import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
+import { ApiKeyManager } from "./api-key-manager.js";
 import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
@@ -57,17 +59,24 @@ export function warnExpiring(ring: ApiKeyRing, now = Date.now()): string[] {
 export function authFromConfig(
   config: Config,
   onRateLimited?: (method: string) => void,
-): { policies: Policy[]; keys: () => ApiKeyRing; stop(): void } {
+): { policies: Policy[]; keys: () => ApiKeyRing; manager: ApiKeyManager; stop(): void; close(): void } {
   const fromEnv = envKeys(config);
-  let ring = new ApiKeyRing(fromEnv);
+  const manager = new ApiKeyManager(fromEnv, openApiKeyStore(config.state.mode, config.dataDir), {
+    defaultOverlapMs: config.keys.rotationOverlapSeconds * 1000,
+  });
+  const ring = (): ApiKeyRing => manager.ring();
   let watch: { stop(): void } | undefined;
   if (config.auth.keysFile !== "") {
     watch = watchKeysFile(
       config.auth.keysFile,
       (entries) => {
-        ring = new ApiKeyRing([...fromEnv, ...entries]);
-        logger.info("API keys loaded", { event: "keys_loaded", keys: ring.size, file: config.auth.keysFile });
-        warnExpiring(ring);
+        manager.setFileEntries(entries);
+        logger.info("API keys loaded", {
+          event: "keys_loaded",
+          keys: ring().size,
+          file: config.auth.keysFile,
+        });
+        warnExpiring(ring());
       },
       (error) => {
         logger.error("API keys file rejected; the previous keys stay in force", {
@@ -76,8 +85,11 @@ export function authFromConfig(
           error: error.message,
         });
       },
+      config.keys.filePollMs,
     );
   }
+  // Only the environment and the keys file decide whether anonymous calls are served; keys
+  // created at run time do not (docs/security/api-keys.md, "Anonymous access").
   const configured = fromEnv.length > 0 || config.auth.keysFile !== "";
   let anonymous: Identity | undefined;
   if (config.auth.allowAnonymous || (!configured && isLoopback(config.server.host))) {
@@ -98,19 +110,20 @@ export function authFromConfig(
     limitAnonymous: config.limits.rateLimitAnonymous,
     ...(onRateLimited ? { onLimited: onRateLimited } : {}),
   });
-  const policies = [
-    authenticate([apiKeyResolver(() => ring)], anonymous),
-    authorize,
-    ...(limit ? [limit] : []),
-  ];
-  const daily = setInterval(() => warnExpiring(ring), 24 * 3600 * 1000);
+  const policies = [authenticate([apiKeyResolver(ring)], anonymous), authorize, ...(limit ? [limit] : [])];
+  if (config.auth.keysFile === "") warnExpiring(ring());
+  const daily = setInterval(() => warnExpiring(ring()), 24 * 3600 * 1000);
   daily.unref();
   return {
     policies,
-    keys: () => ring,
+    keys: ring,
+    manager,
     stop: () => {
       clearInterval(daily);
       watch?.stop();
+    },
+    close: () => {
+      manager.close();
     },
   };
 }

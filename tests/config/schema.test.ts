@@ -68,6 +68,7 @@ describe("configSchema defaults", () => {
       embedding: { backend: "hashing", model: "", baseUrl: "", apiKey: "" },
       scorer: { backend: "lexicon", model: "", baseUrl: "", apiKey: "" },
       auth: { apiKey: "", readApiKey: "", adminApiKey: "", keysFile: "", allowAnonymous: false },
+      keys: { rotationOverlapSeconds: 86_400, filePollMs: 1_000 },
       limits: {
         maxConcurrentPerListener: 100,
         llmGeneration: 10,
@@ -192,6 +193,8 @@ describe("configEntries", () => {
       ["auth.adminApiKey", "MLSDM_ADMIN_API_KEY", "string", ""],
       ["auth.keysFile", "MLSDM_API_KEYS_FILE", "string", ""],
       ["auth.allowAnonymous", "MLSDM_ALLOW_ANONYMOUS", "boolean", false],
+      ["keys.rotationOverlapSeconds", "MLSDM_KEY_ROTATION_OVERLAP_SECONDS", "integer", 86400],
+      ["keys.filePollMs", "MLSDM_API_KEYS_FILE_POLL_MS", "integer", 1000],
       ["limits.maxConcurrentPerListener", "MLSDM_MAX_CONCURRENT", "integer", 100],
       ["limits.llmGeneration", "MLSDM_BULKHEAD_LLM_GENERATION", "integer", 10],
       ["limits.cognitive", "MLSDM_BULKHEAD_COGNITIVE", "integer", 100],

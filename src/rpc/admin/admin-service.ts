@@ -1,7 +1,7 @@
 /**
- * AdminService, the operator's door: status, the emergency brake and the moral threshold.
- * Snapshots and API keys come with the persistence and security work (NOT_IMPLEMENTED).
- * Every action is logged as an audit event with the caller-supplied reason.
+ * AdminService, the operator's door: status, the emergency brake, the moral threshold,
+ * snapshots (snapshot-handlers.ts) and API keys (api-key-handlers.ts). Every action is logged as
+ * an audit event with the caller-supplied reason.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -11,6 +11,8 @@ import { logger } from "../../telemetry/logger.js";
 import { notImplementedService } from "../not-implemented.js";
 import type { DurableState } from "../../store/durable-state.js";
 import { snapshotHandlers } from "./snapshot-handlers.js";
+import type { ApiKeyManager } from "../../policy/api-key-manager.js";
+import { apiKeyHandlers } from "./api-key-handlers.js";
 import { emergencyMessage, stateMessage, type WallClock } from "../state-message.js";
 
 /** What the Admin service reads besides the controller. */
@@ -29,6 +31,8 @@ export interface AdminContext {
   readonly durable?: DurableState | undefined;
   /** The model providers and their breakers, in routing order. */
   readonly providers: () => readonly { id: string; breaker: "closed" | "open" | "half_open" }[];
+  /** The accepted API keys (undefined: the key RPCs answer NOT_IMPLEMENTED). */
+  readonly keys?: ApiKeyManager | undefined;
 }
 
 const BREAKER_STATES = {
@@ -47,6 +51,7 @@ export function createAdminService(context: AdminContext): ServiceImpl<typeof Ad
   return {
     ...notImplementedService(AdminService),
     ...snapshotHandlers(context.durable, context.onEmergencyChange),
+    ...(context.keys ? apiKeyHandlers(context.keys) : {}),
     getStatus() {
       const state = controller.state();
       const servingStatus = context.draining()

@@ -290,6 +290,16 @@ const entries = {
     message: "Snapshots need persistent state; this server runs with MLSDM_STATE=memory.",
     action: "Run with MLSDM_STATE=sqlite (the default) and a writable MLSDM_DATA_DIR to use snapshots.",
   },
+  KEY_NOT_ROTATABLE: {
+    code: "E409",
+    family: "memory and state",
+    status: Code.FailedPrecondition,
+    retryable: false,
+    message:
+      "This API key cannot be rotated: it is not active, or it comes from the environment or the keys file.",
+    action:
+      "Rotate environment and file keys at their source (runbook: key rotation); rotate only active runtime keys.",
+  },
   PATH_NOT_ALLOWED: {
     code: "E407",
     family: "memory and state",
