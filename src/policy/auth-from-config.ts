@@ -6,7 +6,7 @@
 import type { Config } from "../config/index.js";
 import { logger } from "../telemetry/logger.js";
 import { openApiKeyStore } from "../store/api-key-store.js";
-import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
+import { digestOf, type ApiKeyEntry, type ApiKeyRing } from "./api-key-ring.js";
 import { ApiKeyManager } from "./api-key-manager.js";
 import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";

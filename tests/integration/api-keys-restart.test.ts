@@ -31,6 +31,7 @@ const env = {
   MLSDM_DATA_DIR: dataDir,
   MLSDM_ADMIN_API_KEY: ADMIN,
   MLSDM_RATE_LIMIT_PER_SECOND: "0",
+  MLSDM_MAX_EVENT_LOOP_LAG_MS: "0",
 };
 
 describe("runtime keys across a restart", () => {

@@ -65,11 +65,15 @@ describe("API key manager", () => {
       expiresAtMs: undefined,
       actor: "t",
     });
-    expect(() => keys.setFileEntries([entry("env-admin", "other-secret-0123456789")])).toThrow(
-      /"env-admin" of the file keys is already used by the env keys/,
-    );
-    expect(() => keys.setFileEntries([entry(key.id, "other-secret-0123456789")])).toThrow(/admin_api/);
-    expect(() => keys.setFileEntries([entry("copy", "admin-secret-0123456789")])).toThrow(/same secret/);
+    expect(() => {
+      keys.setFileEntries([entry("env-admin", "other-secret-0123456789")]);
+    }).toThrow(/"env-admin" of the file keys is already used by the env keys/);
+    expect(() => {
+      keys.setFileEntries([entry(key.id, "other-secret-0123456789")]);
+    }).toThrow(/admin_api/);
+    expect(() => {
+      keys.setFileEntries([entry("copy", "admin-secret-0123456789")]);
+    }).toThrow(/same secret/);
     expect(keys.ring().check("partner-secret-0123456789").ok).toBe(true);
     expect(() =>
       composeRing([{ source: "env", entries: [entry("a", "x".repeat(20)), entry("a", "y".repeat(20))] }]),

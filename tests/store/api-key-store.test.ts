@@ -48,7 +48,9 @@ describe("API key store", () => {
     const state = new SqliteStore(dir);
     const first = new SqliteApiKeyStore(dir);
     exercise(first);
-    expect(() => first.insert(key("key_a", 60))).toThrow();
+    expect(() => {
+      first.insert(key("key_a", 60));
+    }).toThrow();
     first.close();
     state.close();
     const reopened = new SqliteApiKeyStore(dir);
