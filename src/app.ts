@@ -205,6 +205,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       providers: () => gateway.status(),
       durable,
       maxImportBytes: config.state.maxImportMb * 1024 * 1024,
+      keys: auth.manager,
     });
   const services = [
     mount(EngineService, applyPolicies(EngineService, engine, guarded)),
@@ -281,6 +282,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     // give the listeners a short grace to flush, then cut.
     await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
     if (durable) closeDurableState(durable);
+    auth.close();
     logger.info("shutdown complete", {
       event: "shutdown_complete",
       drained,

@@ -14,6 +14,7 @@ import { oidcSection } from "./schema-oidc.js";
 import { signingSection } from "./schema-signing.js";
 import { piiSection } from "./schema-pii.js";
 import { httpSection } from "./schema-http.js";
+import { keysSection } from "./schema-keys.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -234,6 +235,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   oidc: oidcSection,
   signing: signingSection,
+  keys: keysSection,
   limits: z
     .strictObject({
       maxConcurrentPerListener: key(integer(1, 100_000, 100), {

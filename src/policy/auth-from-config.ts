@@ -6,7 +6,9 @@
  */
 import type { Config } from "../config/index.js";
 import { logger } from "../telemetry/logger.js";
-import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
+import { openApiKeyStore } from "../store/api-key-store.js";
+import { digestOf, type ApiKeyEntry, type ApiKeyRing } from "./api-key-ring.js";
+import { ApiKeyManager } from "./api-key-manager.js";
 import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
@@ -57,17 +59,24 @@ export function warnExpiring(ring: ApiKeyRing, now = Date.now()): string[] {
 export function authFromConfig(
   config: Config,
   onRateLimited?: (method: string) => void,
-): { policies: Policy[]; keys: () => ApiKeyRing; stop(): void } {
+): { policies: Policy[]; keys: () => ApiKeyRing; manager: ApiKeyManager; stop(): void; close(): void } {
   const fromEnv = envKeys(config);
-  let ring = new ApiKeyRing(fromEnv);
+  const manager = new ApiKeyManager(fromEnv, openApiKeyStore(config.state.mode, config.dataDir), {
+    defaultOverlapMs: config.keys.rotationOverlapSeconds * 1000,
+  });
+  const ring = (): ApiKeyRing => manager.ring();
   let watch: { stop(): void } | undefined;
   if (config.auth.keysFile !== "") {
     watch = watchKeysFile(
       config.auth.keysFile,
       (entries) => {
-        ring = new ApiKeyRing([...fromEnv, ...entries]);
-        logger.info("API keys loaded", { event: "keys_loaded", keys: ring.size, file: config.auth.keysFile });
-        warnExpiring(ring);
+        manager.setFileEntries(entries);
+        logger.info("API keys loaded", {
+          event: "keys_loaded",
+          keys: ring().size,
+          file: config.auth.keysFile,
+        });
+        warnExpiring(ring());
       },
       (error) => {
         logger.error("API keys file rejected; the previous keys stay in force", {
@@ -76,6 +85,7 @@ export function authFromConfig(
           error: error.message,
         });
       },
+      config.keys.filePollMs,
     );
   }
   const jwt = oidcResolver(config);
@@ -90,20 +100,25 @@ export function authFromConfig(
   });
   const signing = signingFromConfig(config);
   const policies = [
-    authenticate([...(jwt ? [jwt] : []), apiKeyResolver(() => ring)], anonymous),
+    authenticate([...(jwt ? [jwt] : []), apiKeyResolver(ring)], anonymous),
     authorize,
     signing.policy,
     ...(limit ? [limit] : []),
   ];
-  const daily = setInterval(() => warnExpiring(ring), 24 * 3600 * 1000);
+  if (config.auth.keysFile === "") warnExpiring(ring());
+  const daily = setInterval(() => warnExpiring(ring()), 24 * 3600 * 1000);
   daily.unref();
   return {
     policies,
-    keys: () => ring,
+    keys: ring,
+    manager,
     stop: () => {
       clearInterval(daily);
       watch?.stop();
       signing.stop();
+    },
+    close: () => {
+      manager.close();
     },
   };
 }

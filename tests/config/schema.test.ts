@@ -88,6 +88,7 @@ describe("configSchema defaults", () => {
         clockSkewSeconds: 30,
         replayCacheEntries: 100_000,
       },
+      keys: { rotationOverlapSeconds: 86_400, filePollMs: 1_000 },
       limits: {
         maxConcurrentPerListener: 100,
         llmGeneration: 10,
@@ -249,6 +250,8 @@ describe("configEntries", () => {
       ["signing.maxAgeSeconds", "MLSDM_SIGNING_MAX_AGE_SECONDS", "integer", 300],
       ["signing.clockSkewSeconds", "MLSDM_SIGNING_CLOCK_SKEW_SECONDS", "integer", 30],
       ["signing.replayCacheEntries", "MLSDM_SIGNING_REPLAY_CACHE_ENTRIES", "integer", 100000],
+      ["keys.rotationOverlapSeconds", "MLSDM_KEY_ROTATION_OVERLAP_SECONDS", "integer", 86400],
+      ["keys.filePollMs", "MLSDM_API_KEYS_FILE_POLL_MS", "integer", 1000],
       ["limits.maxConcurrentPerListener", "MLSDM_MAX_CONCURRENT", "integer", 100],
       ["limits.llmGeneration", "MLSDM_BULKHEAD_LLM_GENERATION", "integer", 10],
       ["limits.cognitive", "MLSDM_BULKHEAD_COGNITIVE", "integer", 100],

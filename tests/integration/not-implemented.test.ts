@@ -1,6 +1,9 @@
 /**
- * Until later work fills them in, every Engine and Admin RPC answers UNIMPLEMENTED with the
- * catalogue's ErrorInfo, identically on both listeners and over every protocol.
+ * The NOT_IMPLEMENTED placeholder (src/rpc/not-implemented.ts): an RPC without an implementation
+ * answers UNIMPLEMENTED with the catalogue's ErrorInfo, identically on both listeners and over
+ * every protocol. Every RPC of the contract is implemented now, so the placeholder is mounted
+ * as an override here and probed with the API key RPCs; the default server must not answer
+ * UNIMPLEMENTED for any of them.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, type Client } from "@connectrpc/connect";
@@ -10,6 +13,7 @@ import type { RunningApp } from "../../src/app.js";
 import { AdminService } from "../../src/gen/mlsdm/v1/admin_pb.js";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { Role } from "../../src/gen/mlsdm/v1/options_pb.js";
+import { notImplementedService } from "../../src/rpc/not-implemented.js";
 import {
   connectClient,
   connectErrorInfo,
@@ -20,7 +24,7 @@ import {
 } from "./support/clients.js";
 import { startTestServer } from "./support/server.js";
 
-/** RPCs not built yet, each with a request that passes validation. */
+/** RPCs probed through the placeholder, each with a request that passes validation. */
 const PENDING: Record<string, object> = {
   CreateApiKey: { owner: "ops", roles: [Role.READ] },
   ListApiKeys: {},
@@ -52,14 +56,29 @@ async function callConnect(method: DescMethod, port: number, protocol: ConnectPr
   }
 }
 
-describe("Engine and Admin RPCs not built yet", () => {
-  it("lists exactly the RPCs that have no implementation yet", () => {
+describe("the NOT_IMPLEMENTED placeholder", () => {
+  it("probes RPCs of the contract", () => {
     expect(METHODS.map((m) => m.name).sort()).toEqual(Object.keys(PENDING).sort());
+  });
+
+  it("is no longer what the default server answers for them", async () => {
+    const server = await startTestServer();
+    try {
+      for (const method of METHODS) {
+        const outcome = await callConnect(method, server.httpPort, "connect");
+        expect([method.name, (outcome as { code?: Code }).code]).not.toEqual([
+          method.name,
+          Code.Unimplemented,
+        ]);
+      }
+    } finally {
+      await server.shutdown("test done");
+    }
   });
 
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startTestServer();
+    app = await startTestServer({}, { admin: notImplementedService(AdminService) });
   });
   afterAll(async () => {
     await app.shutdown("test done");

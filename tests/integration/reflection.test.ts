@@ -59,21 +59,21 @@ describe("server reflection and buf curl", () => {
     expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
   });
 
-  it("reports an UNIMPLEMENTED RPC with its ErrorInfo", async () => {
+  it("reports a failed RPC with its ErrorInfo", async () => {
     const { stderr, code } = await bufCurl([
       "--protocol",
       "grpc",
       "--http2-prior-knowledge",
       "-d",
-      "{}",
-      `http://127.0.0.1:${app.grpcPort}/mlsdm.v1.AdminService/ListApiKeys`,
+      '{"keyId": "key_000000000000", "reason": "probe"}',
+      `http://127.0.0.1:${app.grpcPort}/mlsdm.v1.AdminService/RevokeApiKey`,
     ]);
     expect(code).not.toBe(0);
     const body = JSON.parse(stderr) as { code: string; details: { type: string; value: string }[] };
-    expect(body.code).toBe("unimplemented");
+    expect(body.code).toBe("not_found");
     const detail = body.details.find((d) => d.type === "google.rpc.ErrorInfo");
     const info = fromBinary(ErrorInfoSchema, Buffer.from(detail?.value ?? "", "base64"));
-    expect(info).toMatchObject({ reason: "NOT_IMPLEMENTED", domain: "mlsdm.dev" });
+    expect(info).toMatchObject({ reason: "KEY_NOT_FOUND", domain: "mlsdm.dev", metadata: { code: "E404" } });
   });
 
   it("calls the HTTP listener with the Connect protocol using the schema from reflection", async () => {

@@ -141,11 +141,11 @@ describe("snapshot export and import", () => {
     });
     expect(await failure(gap)).toEqual([
       Code.FailedPrecondition,
-      "E411",
+      "E412",
       expect.objectContaining({ received_bytes: "400" }),
     ]);
     const unknown = admin.importSnapshot({ ...base, uploadId: "no-such-upload", offset: 0n, chunk: bytes });
-    expect((await failure(unknown)).slice(0, 2)).toEqual([Code.NotFound, "E410"]);
+    expect((await failure(unknown)).slice(0, 2)).toEqual([Code.NotFound, "E411"]);
 
     // Right size and checksum, but not a snapshot: refused when the upload completes.
     const garbage = admin.importSnapshot({
@@ -154,14 +154,14 @@ describe("snapshot export and import", () => {
       offset: 400n,
       chunk: bytes.subarray(400),
     });
-    expect((await failure(garbage)).slice(0, 2)).toEqual([Code.InvalidArgument, "E409"]);
+    expect((await failure(garbage)).slice(0, 2)).toEqual([Code.InvalidArgument, "E410"]);
     const wrongSum = admin.importSnapshot({
       ...base,
       checksumSha256: "0".repeat(64),
       offset: 0n,
       chunk: bytes,
     });
-    expect((await failure(wrongSum)).slice(0, 2)).toEqual([Code.InvalidArgument, "E409"]);
+    expect((await failure(wrongSum)).slice(0, 2)).toEqual([Code.InvalidArgument, "E410"]);
 
     const tooBig = admin.importSnapshot({ ...base, totalSize: 3n * 1024n * 1024n, offset: 0n, chunk: bytes });
     expect((await failure(tooBig)).slice(0, 2)).toEqual([Code.InvalidArgument, "E100"]);

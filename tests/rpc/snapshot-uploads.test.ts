@@ -33,15 +33,15 @@ describe("snapshot uploads", () => {
     const last = uploads.add(chunk(first.uploadId, 4, 6));
     expect(Array.from(last.complete?.bytes ?? [])).toEqual([1, 1, 1, 1, 5, 5, 5, 5, 5, 5]);
     expect(uploads.heldBytes).toBe(0);
-    expect(codeOf(() => uploads.add(chunk(first.uploadId, 10, 1)))).toBe("E410"); // gone once complete
+    expect(codeOf(() => uploads.add(chunk(first.uploadId, 10, 1)))).toBe("E411"); // gone once complete
   });
 
   it("refuses a chunk that does not continue the upload, or overruns it", () => {
     const uploads = new SnapshotUploads(100);
     const { uploadId } = uploads.add(chunk("", 0, 4));
-    expect(codeOf(() => uploads.add(chunk(uploadId, 5, 1)))).toBe("E411");
-    expect(codeOf(() => uploads.add(chunk(uploadId, 4, 7)))).toBe("E411");
-    expect(codeOf(() => uploads.add(chunk(uploadId, 4, 2, 11)))).toBe("E411");
+    expect(codeOf(() => uploads.add(chunk(uploadId, 5, 1)))).toBe("E412");
+    expect(codeOf(() => uploads.add(chunk(uploadId, 4, 7)))).toBe("E412");
+    expect(codeOf(() => uploads.add(chunk(uploadId, 4, 2, 11)))).toBe("E412");
     expect(uploads.add(chunk(uploadId, 4, 2)).received).toBe(6); // still resumable
   });
 
@@ -52,7 +52,7 @@ describe("snapshot uploads", () => {
     expect(codeOf(() => uploads.add(chunk("", 0, 1)))).toBe("E702");
     expect(codeOf(() => uploads.add(chunk("", 0, 1, 16)))).toBe("E100");
     now += UPLOAD_IDLE_MS + 1;
-    expect(codeOf(() => uploads.add(chunk(uploadId, 1, 1)))).toBe("E410");
+    expect(codeOf(() => uploads.add(chunk(uploadId, 1, 1)))).toBe("E411");
     expect(uploads.add(chunk("", 0, 1)).received).toBe(1); // the allowance is free again
   });
 });

@@ -1,7 +1,7 @@
 /**
- * AdminService, the operator's door: status, the emergency brake and the moral threshold.
- * Snapshots and API keys come with the persistence and security work (NOT_IMPLEMENTED).
- * Every action is logged as an audit event with the caller-supplied reason.
+ * AdminService, the operator's door: status, the emergency brake, the moral threshold,
+ * snapshots (snapshot-handlers.ts) and API keys (api-key-handlers.ts). Every action is logged as
+ * an audit event with the caller-supplied reason.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -12,6 +12,8 @@ import { notImplementedService } from "../not-implemented.js";
 import type { DurableState } from "../../store/durable-state.js";
 import { snapshotHandlers } from "./snapshot-handlers.js";
 import { snapshotTransferHandlers } from "./snapshot-transfer.js";
+import type { ApiKeyManager } from "../../policy/api-key-manager.js";
+import { apiKeyHandlers } from "./api-key-handlers.js";
 import { emergencyMessage, stateMessage, type WallClock } from "../state-message.js";
 
 /** What the Admin service reads besides the controller. */
@@ -32,6 +34,8 @@ export interface AdminContext {
   readonly maxImportBytes: number;
   /** The model providers and their breakers, in routing order. */
   readonly providers: () => readonly { id: string; breaker: "closed" | "open" | "half_open" }[];
+  /** The accepted API keys (undefined: the key RPCs answer NOT_IMPLEMENTED). */
+  readonly keys?: ApiKeyManager | undefined;
 }
 
 const BREAKER_STATES = {
@@ -51,6 +55,7 @@ export function createAdminService(context: AdminContext): ServiceImpl<typeof Ad
     ...notImplementedService(AdminService),
     ...snapshotHandlers(context.durable, context.onEmergencyChange),
     ...snapshotTransferHandlers(context.durable, context.maxImportBytes),
+    ...(context.keys ? apiKeyHandlers(context.keys) : {}),
     getStatus() {
       const state = controller.state();
       const servingStatus = context.draining()

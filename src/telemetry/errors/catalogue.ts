@@ -299,6 +299,16 @@ const entries = {
     message: "Snapshots need persistent state; this server runs with MLSDM_STATE=memory.",
     action: "Run with MLSDM_STATE=sqlite (the default) and a writable MLSDM_DATA_DIR to use snapshots.",
   },
+  KEY_NOT_ROTATABLE: {
+    code: "E409",
+    family: "memory and state",
+    status: Code.FailedPrecondition,
+    retryable: false,
+    message:
+      "This API key cannot be rotated: it is not active, or it comes from the environment or the keys file.",
+    action:
+      "Rotate environment and file keys at their source (runbook: key rotation); rotate only active runtime keys.",
+  },
   PATH_NOT_ALLOWED: {
     code: "E407",
     family: "memory and state",
@@ -308,7 +318,7 @@ const entries = {
     action: "Possible traversal attempt: check the security log. Loading files is disabled in secure mode.",
   },
   SNAPSHOT_IMPORT_INVALID: {
-    code: "E409",
+    code: "E410",
     family: "memory and state",
     status: Code.InvalidArgument,
     retryable: false,
@@ -317,7 +327,7 @@ const entries = {
       "Export the snapshot again (mlsdm admin snapshot export) from a server with the same core.dimension.",
   },
   SNAPSHOT_UPLOAD_UNKNOWN: {
-    code: "E410",
+    code: "E411",
     family: "memory and state",
     status: Code.NotFound,
     retryable: false,
@@ -325,7 +335,7 @@ const entries = {
     action: "Restart the import from the first chunk with an empty upload_id.",
   },
   SNAPSHOT_UPLOAD_OUT_OF_ORDER: {
-    code: "E411",
+    code: "E412",
     family: "memory and state",
     status: Code.FailedPrecondition,
     retryable: false,

@@ -1334,11 +1334,11 @@ export const AdminService: GenService<{
    * Uploads an exported snapshot in chunks, one call per chunk, so that a snapshot larger
    * than the message size limit can be imported with unary calls. The first call leaves
    * upload_id empty and gets one back; each call sends the bytes that follow those already
-   * received (offset = received_bytes, else FAILED_PRECONDITION E411 with the offset to resume
+   * received (offset = received_bytes, else FAILED_PRECONDITION E412 with the offset to resume
    * from). When the last byte has arrived, the server checks the SHA-256 and the snapshot
-   * format and dimension (INVALID_ARGUMENT E409 on a mismatch) and stores it as a new snapshot,
+   * format and dimension (INVALID_ARGUMENT E410 on a mismatch) and stores it as a new snapshot,
    * returned in `snapshot`; it is not restored until RestoreSnapshot names it. An upload idle
-   * for 5 minutes is dropped (NOT_FOUND E410). Disabled in secure mode (E205).
+   * for 5 minutes is dropped (NOT_FOUND E411). Disabled in secure mode (E205).
    * `mlsdm admin snapshot import` sends a file.
    *
    * @generated from rpc mlsdm.v1.AdminService.ImportSnapshot
