@@ -40,6 +40,7 @@ import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
 import { logger } from "./telemetry/logger.js";
 import { startConnectListener, type ConnectListener } from "./transport/connect/server.js";
 import { startGrpcListener, type GrpcListener, type MountedService } from "./transport/grpc/server.js";
+import { listenerTlsFromConfig } from "./transport/tls/tls-files.js";
 
 /** Implementations a caller may supply in place of the defaults (later issues, tests). */
 export interface ServiceOverrides {
@@ -84,6 +85,7 @@ function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): Mounted
 /** Starts both listeners on the configured addresses and reports SERVING once both listen. */
 export async function startApp(config: Config, overrides: ServiceOverrides = {}): Promise<RunningApp> {
   const startedAtMs = Date.now();
+  const tls = listenerTlsFromConfig(config.tls);
   const health = new HealthRegistry(HEALTH_SERVICE_NAMES);
   const tracker = new InFlightTracker();
   const drain = { draining: false };
@@ -215,6 +217,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       services,
       reflection: server.reflection,
       maxMessageBytes: server.maxMessageBytes,
+      tls,
     });
     connect = await startConnectListener({
       host: server.host,
@@ -222,6 +225,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       services,
       maxMessageBytes: server.maxMessageBytes,
       metrics: () => metrics.exposition(),
+      tls,
       probes: {
         live: () => true,
         ready: () => {
@@ -237,6 +241,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     });
   } catch (error) {
     await grpc?.close(0);
+    tls?.files.stop();
     throw error;
   }
   health.setAll(ServingStatus.SERVING);
@@ -265,6 +270,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     // Whatever still runs now is past the drain budget (or a stream that ends with health):
     // give the listeners a short grace to flush, then cut.
     await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
+    tls?.files.stop();
     if (durable) closeDurableState(durable);
     logger.info("shutdown complete", {
       event: "shutdown_complete",

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { flag, integer, key, oneOf, optionalText, secret, text } from "./meta.js";
 import { embeddingSection, engineSection, llmSection, scorerSection } from "./schema-engine.js";
+import { tlsSection } from "./schema-tls.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -227,6 +228,7 @@ export const configSchema = z.strictObject({
       }),
     })
     .prefault({}),
+  tls: tlsSection,
   limits: z
     .strictObject({
       maxConcurrentPerListener: key(integer(1, 100_000, 100), {

@@ -9,6 +9,7 @@ import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
 import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authenticate.js";
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
+import { mtlsFromConfig } from "./mtls-resolver.js";
 import type { Policy } from "./policy.js";
 import { rateLimit } from "./rate-limit.js";
 
@@ -59,6 +60,7 @@ export function authFromConfig(
   onRateLimited?: (method: string) => void,
 ): { policies: Policy[]; keys: () => ApiKeyRing; stop(): void } {
   const fromEnv = envKeys(config);
+  const mtls = mtlsFromConfig(config);
   let ring = new ApiKeyRing(fromEnv);
   let watch: { stop(): void } | undefined;
   if (config.auth.keysFile !== "") {
@@ -78,7 +80,7 @@ export function authFromConfig(
       },
     );
   }
-  const configured = fromEnv.length > 0 || config.auth.keysFile !== "";
+  const configured = fromEnv.length > 0 || config.auth.keysFile !== "" || mtls.mapped;
   let anonymous: Identity | undefined;
   if (config.auth.allowAnonymous || (!configured && isLoopback(config.server.host))) {
     anonymous = ANONYMOUS;
@@ -99,7 +101,7 @@ export function authFromConfig(
     ...(onRateLimited ? { onLimited: onRateLimited } : {}),
   });
   const policies = [
-    authenticate([apiKeyResolver(() => ring)], anonymous),
+    authenticate([...mtls.resolvers, apiKeyResolver(() => ring)], anonymous),
     authorize,
     ...(limit ? [limit] : []),
   ];

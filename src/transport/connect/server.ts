@@ -1,15 +1,18 @@
 /**
  * The Connect listener (connect-node): Connect (JSON and binary), gRPC and gRPC-Web over
- * HTTP/1.1 and h2c on one port, for browsers, curl and HTTP clients; plus `/healthz` and
- * `/readyz`. It mounts the same service implementations as the grpc-js listener.
+ * HTTP/1.1 and h2c on one port (with TLS: HTTP/2 or HTTP/1.1 by ALPN), for browsers, curl and
+ * HTTP clients; plus `/healthz` and `/readyz`. It mounts the same service implementations as the
+ * grpc-js listener.
  */
 import { createContextValues } from "@connectrpc/connect";
-import { LISTENER } from "../../policy/call-context.js";
+import { LISTENER, PEER_CERTIFICATE } from "../../policy/call-context.js";
 import type { MountedService } from "../grpc/server.js";
+import type { ListenerTls } from "../tls/tls-files.js";
 import { startDualProtocolServer } from "./dual-protocol-server.js";
 import { httpRoutes, type ProbeState } from "./http-routes.js";
 import { fixMalformedRequestStatus } from "./malformed-request.js";
 import { createNodeAdapter } from "./node-adapter.js";
+import { peerCertificateReader, startSecureServer } from "./secure-server.js";
 
 /** Options of the Connect listener. */
 export interface ConnectListenerOptions {
@@ -20,6 +23,8 @@ export interface ConnectListenerOptions {
   readonly probes: ProbeState;
   /** Prometheus exposition for `GET /metrics`. */
   readonly metrics?: () => Promise<{ contentType: string; text: string }>;
+  /** Serve TLS (and mTLS when the files include a client CA bundle); plaintext without. */
+  readonly tls?: ListenerTls;
 }
 
 /** A started Connect listener. */
@@ -32,6 +37,8 @@ export interface ConnectListener {
 /** Starts the Connect listener with every service mounted. */
 export async function startConnectListener(options: ConnectListenerOptions): Promise<ConnectListener> {
   const shutdown = new AbortController();
+  const tls = options.tls;
+  const peerOf = tls ? peerCertificateReader(tls) : undefined;
   const handler = createNodeAdapter({
     routes(router) {
       for (const { service, impl } of options.services) router.service(service, impl);
@@ -42,10 +49,17 @@ export async function startConnectListener(options: ConnectListenerOptions): Pro
     // curl and plain HTTP clients do not send Connect-Protocol-Version; accept them.
     requireConnectProtocolHeader: false,
     shutdownSignal: shutdown.signal,
-    contextValues: () => createContextValues().set(LISTENER, "connect"),
+    contextValues: (request) => {
+      const values = createContextValues().set(LISTENER, "connect");
+      const peer = peerOf?.(request);
+      if (peer) values.set(PEER_CERTIFICATE, peer);
+      return values;
+    },
     transformResponse: fixMalformedRequestStatus,
   });
-  const server = await startDualProtocolServer(options.host, options.port, handler);
+  const server = tls
+    ? await startSecureServer(options.host, options.port, handler, tls)
+    : await startDualProtocolServer(options.host, options.port, handler);
   return {
     port: server.port,
     async close(graceMs) {
