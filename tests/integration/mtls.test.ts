@@ -123,26 +123,32 @@ describe("mTLS required, certificates mapped to identities", () => {
     await app.shutdown("test done");
   });
 
-  it.each(DOORS)("maps a CN to its roles: read may GetState but not ProcessEvent (E203), via %s", async (door) => {
-    const reader = clientTls(certs, "reader");
-    expect(brief(await getState(app, door, reader))).toEqual([OK, undefined]);
-    expect(brief(await processEvent(app, door, reader))).toEqual([PERMISSION_DENIED, "E203"]);
-  });
+  it.each(DOORS)(
+    "maps a CN to its roles: read may GetState but not ProcessEvent (E203), via %s",
+    async (door) => {
+      const reader = clientTls(certs, "reader");
+      expect(brief(await getState(app, door, reader))).toEqual([OK, undefined]);
+      expect(brief(await processEvent(app, door, reader))).toEqual([PERMISSION_DENIED, "E203"]);
+    },
+  );
 
-  it.each(DOORS)("maps URI and email SANs: write may ProcessEvent, admin may GetStatus, via %s", async (door) => {
-    expect(brief(await processEvent(app, door, clientTls(certs, "billing")))).toEqual([OK, undefined]);
-    const status = (name: string) =>
-      tlsCall({
-        door,
-        ports: ports(app),
-        service: AdminService,
-        method: "getStatus",
-        request: create(GetStatusRequestSchema),
-        tls: clientTls(certs, name),
-      });
-    expect(brief(await status("billing"))).toEqual([PERMISSION_DENIED, "E203"]);
-    expect(brief(await status("ops"))).toEqual([OK, undefined]);
-  });
+  it.each(DOORS)(
+    "maps URI and email SANs: write may ProcessEvent, admin may GetStatus, via %s",
+    async (door) => {
+      expect(brief(await processEvent(app, door, clientTls(certs, "billing")))).toEqual([OK, undefined]);
+      const status = (name: string) =>
+        tlsCall({
+          door,
+          ports: ports(app),
+          service: AdminService,
+          method: "getStatus",
+          request: create(GetStatusRequestSchema),
+          tls: clientTls(certs, name),
+        });
+      expect(brief(await status("billing"))).toEqual([PERMISSION_DENIED, "E203"]);
+      expect(brief(await status("ops"))).toEqual([OK, undefined]);
+    },
+  );
 
   it("fails the TLS handshake on both ports without a client certificate or with one from another CA", async () => {
     for (const port of [app.grpcPort, app.httpPort]) {
@@ -160,23 +166,32 @@ describe("mTLS required, certificates mapped to identities", () => {
     expect(brief(await getState(app, door, clientTls(certs, "reader")))).toEqual([OK, undefined]);
   });
 
-  it.each(DOORS)("fails the call with a certificate from another CA (even with a mapped CN), via %s", async (door) => {
-    expectRefusedAtConnect(door, await getState(app, door, clientTls(certs, "other-client"), WRITE_KEY));
-    expect(brief(await getState(app, door, clientTls(certs, "billing")))).toEqual([OK, undefined]);
-  });
+  it.each(DOORS)(
+    "fails the call with a certificate from another CA (even with a mapped CN), via %s",
+    async (door) => {
+      expectRefusedAtConnect(door, await getState(app, door, clientTls(certs, "other-client"), WRITE_KEY));
+      expect(brief(await getState(app, door, clientTls(certs, "billing")))).toEqual([OK, undefined]);
+    },
+  );
 
-  it.each(DOORS)("gives a verified but unmapped certificate no identity: E206, or the API key's, via %s", async (door) => {
-    const stranger = clientTls(certs, "stranger");
-    expect(brief(await getState(app, door, stranger))).toEqual([UNAUTHENTICATED, "E206"]);
-    expect(brief(await processEvent(app, door, stranger, WRITE_KEY))).toEqual([OK, undefined]);
-  });
+  it.each(DOORS)(
+    "gives a verified but unmapped certificate no identity: E206, or the API key's, via %s",
+    async (door) => {
+      const stranger = clientTls(certs, "stranger");
+      expect(brief(await getState(app, door, stranger))).toEqual([UNAUTHENTICATED, "E206"]);
+      expect(brief(await processEvent(app, door, stranger, WRITE_KEY))).toEqual([OK, undefined]);
+    },
+  );
 
-  it.each(DOORS)("tries mTLS before the API key: a read certificate with a write key stays read, via %s", async (door) => {
-    expect(brief(await processEvent(app, door, clientTls(certs, "reader"), WRITE_KEY))).toEqual([
-      PERMISSION_DENIED,
-      "E203",
-    ]);
-  });
+  it.each(DOORS)(
+    "tries mTLS before the API key: a read certificate with a write key stays read, via %s",
+    async (door) => {
+      expect(brief(await processEvent(app, door, clientTls(certs, "reader"), WRITE_KEY))).toEqual([
+        PERMISSION_DENIED,
+        "E203",
+      ]);
+    },
+  );
 
   it.each(DOORS)("accepts a chain through an intermediate within verifyDepth 3, via %s", async (door) => {
     expect(brief(await getState(app, door, clientTls(certs, "deep")))).toEqual([OK, undefined]);
@@ -198,7 +213,14 @@ describe("mTLS required, certificates mapped to identities", () => {
     const tls = clientTls(certs, "stranger");
     const status = await new Promise<number | undefined>((resolve, reject) => {
       const req = httpsRequest(
-        { host: "127.0.0.1", port: app.httpPort, path: "/healthz", servername: "localhost", agent: false, ...tls },
+        {
+          host: "127.0.0.1",
+          port: app.httpPort,
+          path: "/healthz",
+          servername: "localhost",
+          agent: false,
+          ...tls,
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode);
@@ -230,21 +252,30 @@ describe("TLS with optional client certificates and API keys", () => {
     await app.shutdown("test done");
   });
 
-  it.each(DOORS)("serves a client without a certificate by its API key, and E206 without one, via %s", async (door) => {
-    expect(brief(await processEvent(app, door, clientTls(certs), WRITE_KEY))).toEqual([OK, undefined]);
-    expect(brief(await getState(app, door, clientTls(certs)))).toEqual([UNAUTHENTICATED, "E206"]);
-  });
+  it.each(DOORS)(
+    "serves a client without a certificate by its API key, and E206 without one, via %s",
+    async (door) => {
+      expect(brief(await processEvent(app, door, clientTls(certs), WRITE_KEY))).toEqual([OK, undefined]);
+      expect(brief(await getState(app, door, clientTls(certs)))).toEqual([UNAUTHENTICATED, "E206"]);
+    },
+  );
 
-  it.each(DOORS)("ignores an unverified certificate from another CA; the API key decides, via %s", async (door) => {
-    const other = clientTls(certs, "other-client");
-    expect(brief(await getState(app, door, other))).toEqual([UNAUTHENTICATED, "E206"]);
-    expect(brief(await processEvent(app, door, other, WRITE_KEY))).toEqual([OK, undefined]);
-  });
+  it.each(DOORS)(
+    "ignores an unverified certificate from another CA; the API key decides, via %s",
+    async (door) => {
+      const other = clientTls(certs, "other-client");
+      expect(brief(await getState(app, door, other))).toEqual([UNAUTHENTICATED, "E206"]);
+      expect(brief(await processEvent(app, door, other, WRITE_KEY))).toEqual([OK, undefined]);
+    },
+  );
 
-  it.each(DOORS)("refuses a chain deeper than verifyDepth with E201, still mapping direct ones, via %s", async (door) => {
-    expect(brief(await getState(app, door, clientTls(certs, "deep")))).toEqual([UNAUTHENTICATED, "E201"]);
-    expect(brief(await getState(app, door, clientTls(certs, "reader")))).toEqual([OK, undefined]);
-  });
+  it.each(DOORS)(
+    "refuses a chain deeper than verifyDepth with E201, still mapping direct ones, via %s",
+    async (door) => {
+      expect(brief(await getState(app, door, clientTls(certs, "deep")))).toEqual([UNAUTHENTICATED, "E201"]);
+      expect(brief(await getState(app, door, clientTls(certs, "reader")))).toEqual([OK, undefined]);
+    },
+  );
 });
 
 describe("certificate hot reload", () => {
@@ -280,7 +311,8 @@ describe("certificate hot reload", () => {
     const after = fingerprintOf("server-next.pem");
     expect(after).not.toBe(before);
     expect(await served()).toEqual([before, before]);
-    for (const door of DOORS) expect(brief(await getState(app, door, clientTls(certs), WRITE_KEY))).toEqual([OK, undefined]);
+    for (const door of DOORS)
+      expect(brief(await getState(app, door, clientTls(certs), WRITE_KEY))).toEqual([OK, undefined]);
 
     // A half-finished rotation (new certificate, old key) is refused and the old pair kept.
     copyFileSync(file("server-next.pem"), live.cert);
@@ -295,6 +327,7 @@ describe("certificate hot reload", () => {
       now = await served();
     }
     expect(now).toEqual([after, after]);
-    for (const door of DOORS) expect(brief(await getState(app, door, clientTls(certs), WRITE_KEY))).toEqual([OK, undefined]);
+    for (const door of DOORS)
+      expect(brief(await getState(app, door, clientTls(certs), WRITE_KEY))).toEqual([OK, undefined]);
   });
 });

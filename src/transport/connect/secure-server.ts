@@ -17,6 +17,8 @@ import type { DualProtocolServer } from "./dual-protocol-server.js";
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 type Handler = (request: Request, response: Response) => void;
+/** What is read from a request's TLS socket (for HTTP/2, a proxy of it). */
+type PeerSocket = Pick<TLSSocket, "authorized" | "getPeerCertificate">;
 
 function contextOptions(material: TlsMaterial): SecureContextOptions {
   return { cert: material.cert, key: material.key, ...(material.ca ? { ca: material.ca } : {}) };
@@ -26,21 +28,23 @@ function contextOptions(material: TlsMaterial): SecureContextOptions {
  * The connection a request arrived on: the HTTP/2 session, or the HTTP/1.1 socket (the key the
  * facts are cached under), and the TLS socket to ask (for HTTP/2, the session's socket proxy).
  */
-function connectionOf(request: Request): { key: object; socket: TLSSocket } | undefined {
+function connectionOf(request: Request): { key: object; socket: PeerSocket } | undefined {
   if ("stream" in request) {
     const session = request.stream.session;
-    return session ? { key: session, socket: session.socket as TLSSocket } : undefined;
+    return session ? { key: session, socket: session.socket as unknown as PeerSocket } : undefined;
   }
-  return { key: request.socket, socket: request.socket as TLSSocket };
+  return { key: request.socket, socket: request.socket as unknown as PeerSocket };
 }
 
 /** Reads the verified client certificate of a request's connection (cached per connection). */
-export function peerCertificateReader(tls: ListenerTls): (request: Request) => PeerCertificateFacts | undefined {
+export function peerCertificateReader(
+  tls: ListenerTls,
+): (request: Request) => PeerCertificateFacts | undefined {
   const facts = new PeerFacts(() => tls.files.anchors());
   const byConnection = new WeakMap<object, PeerCertificateFacts | null>();
   return (request) => {
     const connection = connectionOf(request);
-    if (!connection || connection.socket.authorized !== true) return undefined;
+    if (!connection?.socket.authorized) return undefined;
     let known = byConnection.get(connection.key);
     if (known === undefined) {
       known = facts.of(connection.socket.getPeerCertificate(true)) ?? null;
@@ -60,8 +64,9 @@ export async function startSecureServer(
   const material = tls.files.current();
   const askForCert = material.ca !== undefined;
   const sockets = new Set<net.Socket>();
+  const tlsSockets = new Set<TLSSocket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  const h1InFlight = new Map<net.Socket, number>();
+  const h1InFlight = new Map<object, number>();
   let draining = false;
 
   const counted: Handler = (request, response) => {
@@ -99,6 +104,10 @@ export async function startSecureServer(
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
+  server.on("secureConnection", (socket: TLSSocket) => {
+    tlsSockets.add(socket);
+    socket.once("close", () => tlsSockets.delete(socket));
+  });
   server.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -132,9 +141,9 @@ export async function startSecureServer(
       draining = true;
       server.close();
       for (const session of sessions) session.close();
-      for (const socket of sockets) {
-        const h2 = (socket as TLSSocket).alpnProtocol === "h2";
-        if (!h2 && !h1InFlight.has(socket)) socket.end();
+      // HTTP/1.1 connections idle now are closed; busy ones close after their response.
+      for (const socket of tlsSockets) {
+        if (socket.alpnProtocol !== "h2" && !h1InFlight.has(socket)) socket.end();
       }
     },
     destroyAll() {

@@ -33,7 +33,7 @@ function remainingMs(call: ServerSurfaceCall): number | undefined {
 function contextValuesFor(call: ServerSurfaceCall, peer: PeerFacts | undefined) {
   const values = createContextValues().set(LISTENER, "grpc");
   // grpc-js reports a peer certificate only when the TLS handshake verified it.
-  const facts = peer?.of(call.getAuthContext()?.sslPeerCertificate);
+  const facts = peer?.of(call.getAuthContext().sslPeerCertificate);
   if (facts) values.set(PEER_CERTIFICATE, facts);
   return values;
 }

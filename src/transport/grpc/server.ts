@@ -89,14 +89,10 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
       options.services.map((s) => s.service),
     );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      bindAddress(options.host, options.port),
-      credentialsFor(options.tls),
-      (error, bound) => {
-        if (error) reject(error);
-        else resolve(bound);
-      },
-    );
+    server.bindAsync(bindAddress(options.host, options.port), credentialsFor(options.tls), (error, bound) => {
+      if (error) reject(error);
+      else resolve(bound);
+    });
   });
   return {
     port,

@@ -16,10 +16,9 @@ const MAX_CHAIN = 16;
 const SAN_ENTRY = /(DNS|URI|email|IP Address):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g;
 
 /** Subject alternative names of Node's `subjectAltName` text, by kind. */
-export function parseSubjectAltName(text: string | undefined): Pick<
-  PeerCertificateFacts,
-  "dns" | "uri" | "email" | "ip"
-> {
+export function parseSubjectAltName(
+  text: string | undefined,
+): Pick<PeerCertificateFacts, "dns" | "uri" | "email" | "ip"> {
   const names = { dns: [] as string[], uri: [] as string[], email: [] as string[], ip: [] as string[] };
   for (const [, kind, raw = ""] of (text ?? "").matchAll(SAN_ENTRY)) {
     let value = raw;
@@ -75,7 +74,7 @@ function issuersOf(peer: PeerCertificate): X509Certificate[] {
   const issuers: X509Certificate[] = [];
   let next = (peer as Partial<DetailedPeerCertificate>).issuerCertificate;
   let previous: PeerCertificate = peer;
-  while (next && next !== previous && next.raw && issuers.length < MAX_CHAIN) {
+  while (next && next !== previous && issuers.length < MAX_CHAIN) {
     issuers.push(new X509Certificate(next.raw));
     previous = next;
     next = next.issuerCertificate;

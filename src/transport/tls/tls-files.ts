@@ -65,7 +65,11 @@ export function problemOf(material: TlsMaterial): { file: FileKey; problem: stri
     attempt("keyFile", () => createPrivateKey(material.key)) ??
     (material.ca ? attempt("clientCaFile", count("clientCaFile", material.ca)) : undefined) ??
     attempt("keyFile", () =>
-      createSecureContext({ cert: material.cert, key: material.key, ...(material.ca ? { ca: material.ca } : {}) }),
+      createSecureContext({
+        cert: material.cert,
+        key: material.key,
+        ...(material.ca ? { ca: material.ca } : {}),
+      }),
     )
   );
 }

@@ -93,8 +93,12 @@ export async function tlsCall(options: {
   const baseUrl = `https://127.0.0.1:${options.ports.http}`;
   const transport =
     door === "connect-h2"
-      ? createGrpcTransport({ baseUrl, httpVersion: "2", nodeOptions })
-      : createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ...nodeOptions, agent: false } });
+      ? createGrpcTransport({ baseUrl, nodeOptions })
+      : createConnectTransport({
+          baseUrl,
+          httpVersion: "1.1",
+          nodeOptions: { ...nodeOptions, agent: false },
+        });
   const client = createClient(service, transport) as unknown as Record<
     string,
     (request: unknown, options: { headers: Record<string, string>; timeoutMs: number }) => Promise<unknown>
@@ -106,7 +110,11 @@ export async function tlsCall(options: {
     return { status: 0, response: await call(options.request, { headers, timeoutMs: 10_000 }) };
   } catch (error) {
     const connectError = ConnectError.from(error);
-    return { status: connectError.code, code: connectErrorInfo(error)?.metadata.code, message: connectError.message };
+    return {
+      status: connectError.code,
+      code: connectErrorInfo(error)?.metadata.code,
+      message: connectError.message,
+    };
   }
 }
 
@@ -148,9 +156,17 @@ export function handshake(port: number, tls: ClientTls): Promise<string> {
       socket.destroy();
       resolve(result);
     };
-    socket.once("data", () => done("accepted"));
-    socket.once("error", (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
-    socket.once("close", () => done("closed"));
-    socket.setTimeout(5_000, () => done("timeout"));
+    socket.once("data", () => {
+      done("accepted");
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      done(error.code ?? error.message);
+    });
+    socket.once("close", () => {
+      done("closed");
+    });
+    socket.setTimeout(5_000, () => {
+      done("timeout");
+    });
   });
 }
