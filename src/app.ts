@@ -44,6 +44,7 @@ import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
 import { logger } from "./telemetry/logger.js";
 import { startConnectListener, type ConnectListener } from "./transport/connect/server.js";
 import { startGrpcListener, type GrpcListener, type MountedService } from "./transport/grpc/server.js";
+import { listenerTlsFromConfig } from "./transport/tls/tls-files.js";
 
 /** Implementations a caller may supply in place of the defaults (later issues, tests). */
 export interface ServiceOverrides {
@@ -89,6 +90,7 @@ function mount<S extends DescService>(service: S, impl: ServiceImpl<S>): Mounted
 export async function startApp(config: Config, overrides: ServiceOverrides = {}): Promise<RunningApp> {
   enforceStartup(config);
   const startedAtMs = Date.now();
+  const tls = listenerTlsFromConfig(config.tls);
   const health = new HealthRegistry(HEALTH_SERVICE_NAMES);
   const tracker = new InFlightTracker();
   const drain = { draining: false };
@@ -229,6 +231,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       services,
       reflection: server.reflection && !config.secureMode,
       maxMessageBytes: server.maxMessageBytes,
+      tls,
     });
     connect = await startConnectListener({
       host: server.host,
@@ -236,7 +239,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       services,
       maxMessageBytes: server.maxMessageBytes,
       metrics: () => metrics.exposition(),
-      tls: false, // the TLS configuration sets this when it is merged (adds HSTS)
+      tls,
       corsOrigins: parseOrigins(config.http.corsOrigins),
       probes: {
         live: () => true,
@@ -253,6 +256,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     });
   } catch (error) {
     await grpc?.close(0);
+    tls?.files.stop();
     throw error;
   }
   health.setAll(ServingStatus.SERVING);
@@ -281,6 +285,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     // Whatever still runs now is past the drain budget (or a stream that ends with health):
     // give the listeners a short grace to flush, then cut.
     await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
+    tls?.files.stop();
     if (durable) closeDurableState(durable);
     auth.close();
     logger.info("shutdown complete", {

@@ -15,6 +15,7 @@ import { signingSection } from "./schema-signing.js";
 import { piiSection } from "./schema-pii.js";
 import { httpSection } from "./schema-http.js";
 import { keysSection } from "./schema-keys.js";
+import { tlsSection } from "./schema-tls.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -236,6 +237,7 @@ export const configSchema = z.strictObject({
   oidc: oidcSection,
   signing: signingSection,
   keys: keysSection,
+  tls: tlsSection,
   limits: z
     .strictObject({
       maxConcurrentPerListener: key(integer(1, 100_000, 100), {

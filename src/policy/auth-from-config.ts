@@ -13,6 +13,7 @@ import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authentica
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
 import { oidcResolver } from "./oidc/jwt-resolver.js";
+import { mtlsFromConfig } from "./mtls-resolver.js";
 import type { Policy } from "./policy.js";
 import { rateLimit } from "./rate-limit.js";
 import { signingFromConfig } from "./signing/signing-from-config.js";
@@ -61,6 +62,7 @@ export function authFromConfig(
   onRateLimited?: (method: string) => void,
 ): { policies: Policy[]; keys: () => ApiKeyRing; manager: ApiKeyManager; stop(): void; close(): void } {
   const fromEnv = envKeys(config);
+  const mtls = mtlsFromConfig(config);
   const manager = new ApiKeyManager(fromEnv, openApiKeyStore(config.state.mode, config.dataDir), {
     defaultOverlapMs: config.keys.rotationOverlapSeconds * 1000,
   });
@@ -100,7 +102,7 @@ export function authFromConfig(
   });
   const signing = signingFromConfig(config);
   const policies = [
-    authenticate([...(jwt ? [jwt] : []), apiKeyResolver(ring)], anonymous),
+    authenticate([...mtls.resolvers, ...(jwt ? [jwt] : []), apiKeyResolver(ring)], anonymous),
     authorize,
     signing.policy,
     ...(limit ? [limit] : []),

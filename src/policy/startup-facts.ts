@@ -1,6 +1,6 @@
 /**
- * The facts `checkStartup` decides on, read from the configuration. New identity sources (OIDC,
- * mTLS) and TLS add their facts here, and nowhere else: `startApp` refuses or warns from these
+ * The facts `checkStartup` decides on, read from the configuration. Identity sources (API keys,
+ * OIDC, mTLS) and TLS add their facts here, and nowhere else: `startApp` refuses or warns from these
  * facts, and `authFromConfig` serves anonymous calls exactly when the same verdict says so.
  */
 import type { Config } from "../config/index.js";
@@ -10,7 +10,9 @@ import { checkStartup, type StartupFacts } from "./startup-checks.js";
 /** The identity sources the configuration sets up, in the order the resolvers try them. */
 export function identitySources(config: Config): string[] {
   const sources: string[] = [];
-  // mTLS ("mtls") joins here when its configuration is merged.
+  const { tls } = config;
+  const mapping = tls.clientIdentities !== "" || tls.clientIdentitiesFile !== "";
+  if (tls.enabled && tls.clientCaFile !== "" && mapping) sources.push("mtls");
   if (config.oidc.enabled) sources.push("jwt");
   const { apiKey, readApiKey, adminApiKey, keysFile } = config.auth;
   if (apiKey !== "" || readApiKey !== "" || adminApiKey !== "" || keysFile !== "") sources.push("api_key");
@@ -22,8 +24,7 @@ export function startupFacts(config: Config): StartupFacts {
   return {
     host: config.server.host,
     identitySources: identitySources(config),
-    // TLS is not configurable yet; the TLS configuration sets this when it is merged.
-    tlsEnabled: false,
+    tlsEnabled: config.tls.enabled,
     secureMode: config.secureMode,
     providerBackends: { primary: config.llm.primary.backend, secondary: config.llm.secondary.backend },
     authDisabled: config.auth.disabled,

@@ -5,7 +5,8 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createContextValues, createHandlerContext, encodeBinaryHeader } from "@connectrpc/connect";
-import { LISTENER } from "../../policy/call-context.js";
+import { LISTENER, PEER_CERTIFICATE } from "../../policy/call-context.js";
+import type { PeerFacts } from "../tls/peer-facts.js";
 import type { Metadata, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 
 /** The grpc-js call shapes the contract uses (unary and server streaming). */
@@ -29,8 +30,24 @@ function remainingMs(call: ServerSurfaceCall): number | undefined {
   return Math.max(0, at - Date.now());
 }
 
-/** A HandlerContext for `call`; its signal aborts when the client cancels. */
-export function handlerContextFor(method: DescMethod, call: ServerSurfaceCall, shutdownSignal: AbortSignal) {
+function contextValuesFor(call: ServerSurfaceCall, peer: PeerFacts | undefined) {
+  const values = createContextValues().set(LISTENER, "grpc");
+  // grpc-js reports a peer certificate only when the TLS handshake verified it.
+  const facts = peer?.of(call.getAuthContext().sslPeerCertificate);
+  if (facts) values.set(PEER_CERTIFICATE, facts);
+  return values;
+}
+
+/**
+ * A HandlerContext for `call`; its signal aborts when the client cancels. With `peer` (mTLS),
+ * the client certificate grpc-js reports as verified is put on it as PEER_CERTIFICATE.
+ */
+export function handlerContextFor(
+  method: DescMethod,
+  call: ServerSurfaceCall,
+  shutdownSignal: AbortSignal,
+  peer?: PeerFacts,
+) {
   const requestAbort = new AbortController();
   call.once("cancelled", () => {
     requestAbort.abort();
@@ -45,6 +62,6 @@ export function handlerContextFor(method: DescMethod, call: ServerSurfaceCall, s
     shutdownSignal,
     requestSignal: requestAbort.signal,
     requestHeader: metadataToHeaders(call.metadata),
-    contextValues: createContextValues().set(LISTENER, "grpc"),
+    contextValues: contextValuesFor(call, peer),
   });
 }

@@ -14,6 +14,7 @@ import type {
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { MlsdmError } from "../../telemetry/errors/index.js";
+import type { PeerFacts } from "../tls/peer-facts.js";
 import { handlerContextFor } from "./handler-context.js";
 import { MalformedRequest } from "./service-definition.js";
 import { headersToMetadata, toGrpcError } from "./status.js";
@@ -31,9 +32,14 @@ function malformed(request: unknown): MlsdmError | undefined {
   return new MlsdmError("MALFORMED_REQUEST", { detail: "the request is not a valid protobuf message" });
 }
 
-function unaryHandler(method: DescMethod, handler: AnyHandler, shutdown: AbortSignal): UntypedHandleCall {
+function unaryHandler(
+  method: DescMethod,
+  handler: AnyHandler,
+  shutdown: AbortSignal,
+  peer: PeerFacts | undefined,
+): UntypedHandleCall {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-    const context = handlerContextFor(method, call, shutdown);
+    const context = handlerContextFor(method, call, shutdown, peer);
     const rejected = malformed(call.request);
     const result = rejected
       ? Promise.reject(rejected.toConnectError())
@@ -77,9 +83,10 @@ function serverStreamingHandler(
   method: DescMethod,
   handler: AnyHandler,
   shutdown: AbortSignal,
+  peer: PeerFacts | undefined,
 ): UntypedHandleCall {
   return (call: ServerWritableStream<unknown, unknown>) => {
-    const context = handlerContextFor(method, call, shutdown);
+    const context = handlerContextFor(method, call, shutdown, peer);
     const rejected = malformed(call.request);
     const run = rejected
       ? Promise.reject(rejected.toConnectError())
@@ -96,12 +103,14 @@ function serverStreamingHandler(
 
 /**
  * grpc-js handlers for `impl`, keyed by method local name (matching `serviceDefinition`).
- * `shutdown` aborts every running handler's signal at forced shutdown.
+ * `shutdown` aborts every running handler's signal at forced shutdown; with `peer` (mTLS), each
+ * call's verified client certificate is put on its context.
  */
 export function grpcHandlers<S extends DescService>(
   service: S,
   impl: ServiceImpl<S>,
   shutdown: AbortSignal,
+  peer?: PeerFacts,
 ): UntypedServiceImplementation {
   const handlers = impl as unknown as Record<string, AnyHandler>;
   const result: UntypedServiceImplementation = {};
@@ -109,9 +118,9 @@ export function grpcHandlers<S extends DescService>(
     const handler = handlers[method.localName];
     if (!handler) throw new Error(`${service.typeName}.${method.name} has no implementation`);
     const bound = handler.bind(impl);
-    if (method.methodKind === "unary") result[method.localName] = unaryHandler(method, bound, shutdown);
+    if (method.methodKind === "unary") result[method.localName] = unaryHandler(method, bound, shutdown, peer);
     else if (method.methodKind === "server_streaming")
-      result[method.localName] = serverStreamingHandler(method, bound, shutdown);
+      result[method.localName] = serverStreamingHandler(method, bound, shutdown, peer);
     else throw new Error(`${service.typeName}.${method.name}: ${method.methodKind} is not supported`);
   }
   return result;

@@ -3,7 +3,9 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { experimental, Server, ServerCredentials } from "@grpc/grpc-js";
+import { PeerFacts } from "../tls/peer-facts.js";
+import type { ListenerTls } from "../tls/tls-files.js";
 import { grpcHandlers } from "./handlers.js";
 import { addReflection } from "./reflection.js";
 import { serviceDefinition } from "./service-definition.js";
@@ -21,6 +23,8 @@ export interface GrpcListenerOptions {
   readonly services: readonly MountedService[];
   readonly reflection: boolean;
   readonly maxMessageBytes: number;
+  /** Serve TLS (and mTLS when the files include a client CA bundle); plaintext h2c without. */
+  readonly tls?: ListenerTls;
 }
 
 /** A started grpc-js listener. */
@@ -39,6 +43,22 @@ function bindAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * Server credentials: insecure, or grpc-js's certificate-provider credentials fed by the watched
+ * TLS files, so a rotated certificate applies to new connections without a restart.
+ */
+function credentialsFor(tls: ListenerTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  const withClientCa = tls.files.current().ca !== undefined;
+  // grpc-js 1.14 declares these parameters as (ca, identity) but uses them as (identity, ca):
+  // the first provider supplies the certificate and key, the second (optional) the client CA.
+  return experimental.createCertificateProviderServerCredentials(
+    tls.files,
+    withClientCa ? tls.files : null,
+    withClientCa && tls.requireClientCert,
+  );
+}
+
 /** Starts the grpc-js listener with every service mounted. */
 export async function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
   const shutdown = new AbortController();
@@ -55,10 +75,12 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
     "grpc.max_connection_age_ms": 1_800_000,
     "grpc.max_connection_age_grace_ms": 30_000,
   });
+  const tls = options.tls;
+  const peer = tls ? new PeerFacts(() => tls.files.anchors()) : undefined;
   for (const { service, impl } of options.services) {
     server.addService(
       serviceDefinition(service, options.maxMessageBytes),
-      grpcHandlers(service, impl, shutdown.signal),
+      grpcHandlers(service, impl, shutdown.signal, peer),
     );
   }
   if (options.reflection)
@@ -67,14 +89,10 @@ export async function startGrpcListener(options: GrpcListenerOptions): Promise<G
       options.services.map((s) => s.service),
     );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      bindAddress(options.host, options.port),
-      ServerCredentials.createInsecure(),
-      (error, bound) => {
-        if (error) reject(error);
-        else resolve(bound);
-      },
-    );
+    server.bindAsync(bindAddress(options.host, options.port), credentialsFor(options.tls), (error, bound) => {
+      if (error) reject(error);
+      else resolve(bound);
+    });
   });
   return {
     port,
