@@ -31,6 +31,7 @@ import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings
 import { scrubPii } from "./telemetry/pii.js";
 import { startLagGuard } from "./policy/lag-guard.js";
 import { authFromConfig } from "./policy/auth-from-config.js";
+import { limitsFromConfig } from "./policy/limits-from-config.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
 import { closeDurableState, openDurableState, registerStateMetrics } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
@@ -100,14 +101,8 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     logError(error, context);
   };
   const lagGuard = startLagGuard(config.limits.maxEventLoopLagMs);
-  const rateLimited = metrics.counter({
-    name: "mlsdm_rate_limit_exceeded_total",
-    help: "Calls refused by the per-key rate limit (E602), by method.",
-    labels: ["method"],
-  });
-  const auth = authFromConfig(config, (method) => {
-    rateLimited({ method });
-  });
+  const auth = authFromConfig(config);
+  const limits = await limitsFromConfig(config, metrics);
   metrics.sampledLabelledGauge(
     {
       name: "mlsdm_api_key_expiry_seconds",
@@ -122,7 +117,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   );
   const guarded = {
     accessLog: true,
-    policies: [drainGuard(drain), ...auth.policies],
+    policies: [drainGuard(drain), ...auth.policies, ...limits.policies],
     tracker,
     onError,
     validate,
@@ -172,6 +167,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           if (rejectedAt !== "rhythm") engineMetrics.recordEvaluation(moralValue, rejectedAt !== "pre_moral");
         },
         afterCall: supervisor.check,
+        meter: limits.meter,
         ...(durable ? { persisted: () => durable.flushed() } : {}),
         deadlines: { generateMs: config.engine.generateDeadlineMs, streamMs: config.engine.streamDeadlineMs },
       },
@@ -237,6 +233,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     });
   } catch (error) {
     await grpc?.close(0);
+    await limits.stop();
     throw error;
   }
   health.setAll(ServingStatus.SERVING);
@@ -266,6 +263,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     // give the listeners a short grace to flush, then cut.
     await Promise.all([listeners.grpc.close(1_000), listeners.connect.close(1_000)]);
     if (durable) closeDurableState(durable);
+    await limits.stop();
     logger.info("shutdown complete", {
       event: "shutdown_complete",
       drained,

@@ -10,7 +10,6 @@ import { ANONYMOUS, apiKeyResolver, authenticate, authorize } from "./authentica
 import type { Identity, RoleName } from "./identity.js";
 import { watchKeysFile } from "./keys-file.js";
 import type { Policy } from "./policy.js";
-import { rateLimit } from "./rate-limit.js";
 
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -53,11 +52,11 @@ export function warnExpiring(ring: ApiKeyRing, now = Date.now()): string[] {
   return soon.map((key) => key.id);
 }
 
-/** The authentication, RBAC and rate-limit policies, the current keys, and a stop function. */
-export function authFromConfig(
-  config: Config,
-  onRateLimited?: (method: string) => void,
-): { policies: Policy[]; keys: () => ApiKeyRing; stop(): void } {
+/**
+ * The authentication and RBAC policies, the current keys, and a stop function (rate limits and
+ * token quotas, which run after these, are built by `limits-from-config.ts`).
+ */
+export function authFromConfig(config: Config): { policies: Policy[]; keys: () => ApiKeyRing; stop(): void } {
   const fromEnv = envKeys(config);
   let ring = new ApiKeyRing(fromEnv);
   let watch: { stop(): void } | undefined;
@@ -92,17 +91,7 @@ export function authFromConfig(
       hint: "set MLSDM_API_KEY, MLSDM_ADMIN_API_KEY or MLSDM_API_KEYS_FILE",
     });
   }
-  const limit = rateLimit({
-    perSecond: config.limits.rateLimitPerSecond,
-    burst: config.limits.rateLimitBurst,
-    limitAnonymous: config.limits.rateLimitAnonymous,
-    ...(onRateLimited ? { onLimited: onRateLimited } : {}),
-  });
-  const policies = [
-    authenticate([apiKeyResolver(() => ring)], anonymous),
-    authorize,
-    ...(limit ? [limit] : []),
-  ];
+  const policies = [authenticate([apiKeyResolver(() => ring)], anonymous), authorize];
   const daily = setInterval(() => warnExpiring(ring), 24 * 3600 * 1000);
   daily.unref();
   return {
