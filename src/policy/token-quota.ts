@@ -13,7 +13,8 @@
  * rate-limiter-flexible is not used here because its windows start at a key's first use, not at
  * a clock boundary, and a quota is charged after the fact with amounts known only then.
  *
- * Backends: memory, and Redis (`INCRBY` + `PEXPIREAT` in one MULTI; reads with `MGET`). The
+ * Backends: memory, and Redis (`INCRBY` + `PEXPIRE` to the window's end in one MULTI; reads with
+ * `MGET`). The
  * memory counter is always charged too, so while Redis is unreachable the replica keeps
  * enforcing the quota on what it has counted itself in the window.
  */
@@ -38,10 +39,17 @@ const DAY_MS = 86_400_000;
 /** Redis keys outlive their window by this much (clock skew between replicas). */
 const KEY_GRACE_MS = 60_000;
 
+/** One counter increment; the counter expires `ttlMs` after it (its window's end plus a grace). */
+export interface QuotaCharge {
+  readonly key: string;
+  readonly amount: number;
+  readonly ttlMs: number;
+}
+
 /** Counters of tokens used, keyed by window key. */
 export interface QuotaCounter {
   read(keys: readonly string[]): Promise<number[]>;
-  add(entries: readonly { key: string; amount: number; expireAtMs: number }[]): Promise<void>;
+  add(entries: readonly QuotaCharge[]): Promise<void>;
 }
 
 /** Counters in this process; expired windows are dropped on the way. */
@@ -73,10 +81,11 @@ export class MemoryQuotaCounter implements QuotaCounter {
     );
   }
 
-  add(entries: readonly { key: string; amount: number; expireAtMs: number }[]): Promise<void> {
+  add(entries: readonly QuotaCharge[]): Promise<void> {
     const now = this.clock();
     this.sweep(now);
-    for (const { key, amount, expireAtMs } of entries) {
+    for (const { key, amount, ttlMs } of entries) {
+      const expireAtMs = now + ttlMs;
       const entry = this.counts.get(key);
       if (entry && entry.expireAtMs > now) entry.value += amount;
       else this.counts.set(key, { value: amount, expireAtMs });
@@ -94,11 +103,11 @@ export class RedisQuotaCounter implements QuotaCounter {
     return values.map((value) => (value === null ? 0 : Number(value)));
   }
 
-  async add(entries: readonly { key: string; amount: number; expireAtMs: number }[]): Promise<void> {
+  async add(entries: readonly QuotaCharge[]): Promise<void> {
     const multi = this.client.multi();
-    for (const { key, amount, expireAtMs } of entries) {
+    for (const { key, amount, ttlMs } of entries) {
       multi.incrby(key, amount);
-      multi.pexpireat(key, expireAtMs);
+      multi.pexpire(key, ttlMs);
     }
     const results = await multi.exec();
     const failed = results?.find(([error]) => error !== null);
@@ -125,7 +134,7 @@ export class FallbackQuotaCounter implements QuotaCounter {
     }
   }
 
-  async add(entries: readonly { key: string; amount: number; expireAtMs: number }[]): Promise<void> {
+  async add(entries: readonly QuotaCharge[]): Promise<void> {
     await this.local.add(entries);
     try {
       await this.shared.add(entries);
@@ -227,7 +236,7 @@ export class TokenQuota {
       return {
         key: this.key(window, identityId, index),
         amount: Math.round(tokens),
-        expireAtMs: (index + 1) * window.ms + KEY_GRACE_MS,
+        ttlMs: (index + 1) * window.ms - now + KEY_GRACE_MS,
       };
     });
     const done = this.options.counter.add(entries).catch((error: unknown) => {
