@@ -167,7 +167,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           if (rejectedAt !== "rhythm") engineMetrics.recordEvaluation(moralValue, rejectedAt !== "pre_moral");
         },
         afterCall: supervisor.check,
-        meter: limits.meter,
+        meter: (context) => limits.meter(context),
         ...(durable ? { persisted: () => durable.flushed() } : {}),
         deadlines: { generateMs: config.engine.generateDeadlineMs, streamMs: config.engine.streamDeadlineMs },
       },

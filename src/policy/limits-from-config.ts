@@ -35,7 +35,7 @@ export interface LimitsOptions {
 
 function roleRates(config: Config): Map<RoleName, Rate> {
   const parsed = parseRoleRates(config.limits.rateLimitRoles);
-  return typeof parsed === "string" ? new Map() : parsed; // the schema already refused a bad value
+  return typeof parsed === "string" ? new Map<RoleName, Rate>() : parsed; // the schema already refused a bad value
 }
 
 /** Builds the limits; with the redis backend, waits up to the connect timeout for Redis. */
@@ -79,16 +79,22 @@ export async function limitsFromConfig(
         redisUp({}, up ? 1 : 0);
         if (!up) {
           wasDown = true;
-          logger.warn("Redis unavailable: rate limits and token quotas fall back to local limits per replica", {
-            event: "rate_limit_fallback",
-            redis: target,
-            error: detail,
-          });
+          logger.warn(
+            "Redis unavailable: rate limits and token quotas fall back to local limits per replica",
+            {
+              event: "rate_limit_fallback",
+              redis: target,
+              error: detail,
+            },
+          );
         } else {
-          logger.info(wasDown ? "Redis reachable again: limits are shared" : "Redis connected: limits are shared", {
-            event: "rate_limit_shared",
-            redis: target,
-          });
+          logger.info(
+            wasDown ? "Redis reachable again: limits are shared" : "Redis connected: limits are shared",
+            {
+              event: "rate_limit_shared",
+              redis: target,
+            },
+          );
         }
       },
     });

@@ -27,6 +27,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
   type IRateLimiterOptions,
+  type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import { logger } from "../telemetry/logger.js";
 import { MlsdmError } from "../telemetry/errors/index.js";
@@ -80,7 +81,7 @@ interface Consumer {
   consume(key: string, points: number, options: CallMarker): Promise<RateLimiterRes>;
 }
 
-function limiter(store: SharedStore | undefined, options: IRateLimiterOptions): Consumer {
+function limiter(store: SharedStore | undefined, options: IRateLimiterOptions): RateLimiterAbstract {
   if (!store) return new RateLimiterMemory(options);
   return new RateLimiterRedis({
     ...options,
@@ -98,11 +99,14 @@ export function tierLimiter(tier: string, rate: Rate, store?: SharedStore): Cons
   const extra = rate.burst - rate.rps;
   if (extra <= 0) return sustained;
   const burst = limiter(store, { keyPrefix: `${tier}:burst`, points: extra, duration: BURST_WINDOW_SECONDS });
-  return new BurstyRateLimiter(sustained as RateLimiterMemory, burst as RateLimiterMemory);
+  return new BurstyRateLimiter(sustained, burst);
 }
 
 /** The tier that applies to `identity`: its highest role with an override, else the default. */
-export function tierOf(identity: Identity, roles: ReadonlyMap<RoleName, Rate> | undefined): RoleName | "default" {
+export function tierOf(
+  identity: Identity,
+  roles: ReadonlyMap<RoleName, Rate> | undefined,
+): RoleName | "default" {
   if (!roles) return "default";
   for (const role of [...ROLE_ORDER].reverse()) {
     if (roles.has(role) && identity.roles.includes(role)) return role;
@@ -115,7 +119,8 @@ export function rateLimit(options: RateLimitOptions): Policy | undefined {
   const roles = options.roles ?? new Map<RoleName, Rate>();
   if (options.rps <= 0 && [...roles.values()].every((rate) => rate.rps <= 0)) return undefined;
   const tiers = new Map<string, { limiter: Consumer | undefined; rate: Rate }>();
-  const rateOf = (tier: RoleName | "default"): Rate => (tier === "default" ? options : (roles.get(tier) ?? options));
+  const rateOf = (tier: RoleName | "default"): Rate =>
+    tier === "default" ? options : (roles.get(tier) ?? options);
   for (const tier of ["default", ...roles.keys()] as const) {
     const rate = rateOf(tier);
     tiers.set(tier, { limiter: tierLimiter(tier, rate, options.store), rate });

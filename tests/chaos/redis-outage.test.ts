@@ -102,14 +102,14 @@ beforeAll(async () => {
       keys: FRESH.map((secret, i) => ({ id: `fresh-${i}`, owner: "chaos", roles: ["read"], secret })),
     }),
   );
-  vi.spyOn(logger, "warn").mockImplementation(((...args: unknown[]) => {
+  vi.spyOn(logger, "warn").mockImplementation((...args: unknown[]) => {
     warnings.push(args);
     return logger;
-  }) as typeof logger.warn);
-  vi.spyOn(logger, "info").mockImplementation(((...args: unknown[]) => {
+  });
+  vi.spyOn(logger, "info").mockImplementation((...args: unknown[]) => {
     infos.push(args);
     return logger;
-  }) as typeof logger.info);
+  });
   const env = {
     MLSDM_API_KEY: WRITE,
     MLSDM_READ_API_KEY: READ,

@@ -161,7 +161,8 @@ describe("rate limit (memory)", () => {
       (inner as { _memoryStorage: { _storage: Map<string, unknown> } })._memoryStorage._storage;
     const parts = limiter as unknown as { _rateLimiter: unknown; _burstLimiter: unknown };
     for (let i = 0; i < 1_000; i += 1) {
-      for (let j = 0; j < 6; j += 1) await limiter.consume(`id-${i}`, 1, { attrs: {} }).catch(() => undefined);
+      for (let j = 0; j < 6; j += 1)
+        await limiter.consume(`id-${i}`, 1, { attrs: {} }).catch(() => undefined);
     }
     expect(storage(parts._rateLimiter).size).toBe(1_000);
     expect(storage(parts._burstLimiter).size).toBe(1_000);

@@ -24,7 +24,10 @@ const bob: Identity = { id: "bob", owner: "", roles: ["write"], source: "api_key
 const T0 = Date.UTC(2026, 11, 1, 10, 0, 0);
 const MIDNIGHT = Date.UTC(2026, 11, 2);
 
-function generateContext(identity: Identity, method = EngineService.method.generate) {
+function generateContext(
+  identity: Identity,
+  method: (typeof EngineService.methods)[number] = EngineService.method.generate,
+) {
   const values = createContextValues();
   values.set(IDENTITY, identity);
   return createHandlerContext({
