@@ -192,10 +192,14 @@ async function burst(key: string): Promise<number> {
 
 describe("chaos: Redis stopped under rate limiting", () => {
   it("answers every call (locally limited) while Redis is down, and shares limits again when it is back", async () => {
-    expect(await metric(a, /^mlsdm_redis_up (\d)$/m)).toBe(1);
+    const bothUp = async () =>
+      (await metric(a, /^mlsdm_redis_up (\d)$/m)) === 1 && (await metric(b, /^mlsdm_redis_up (\d)$/m)) === 1;
+    await until(bothUp, 10_000);
     const before = await round(0);
     expect(before.filter((o) => !ALLOWED.has(o))).toEqual([]);
 
+    await until(bothUp, 10_000);
+    const warningsBefore = warnings.length;
     // Redis goes away in the middle of traffic.
     const traffic = Promise.all([round(1), redis.stop().then(() => round(2)), round(3)]);
     const during = (await traffic).flat();
@@ -216,9 +220,9 @@ describe("chaos: Redis stopped under rate limiting", () => {
         await metric(app, /^mlsdm_rate_limit_fallback_total\{limiter="quota"\} (\d+)$/m),
       ).toBeGreaterThan(0);
     }
-    const fallbackWarnings = warnings.filter(
-      ([, fields]) => (fields as { event?: string }).event === "rate_limit_fallback",
-    );
+    const fallbackWarnings = warnings
+      .slice(warningsBefore)
+      .filter(([, fields]) => (fields as { event?: string }).event === "rate_limit_fallback");
     expect(
       fallbackWarnings,
       JSON.stringify([warnings, infos.filter(([m]) => String(m).includes("Redis"))]),
@@ -231,12 +235,7 @@ describe("chaos: Redis stopped under rate limiting", () => {
 
     // Redis comes back (empty): both servers reconnect and share one bucket again.
     await redis.start();
-    await until(
-      async () =>
-        (await metric(a, /^mlsdm_redis_up (\d)$/m)) === 1 &&
-        (await metric(b, /^mlsdm_redis_up (\d)$/m)) === 1,
-      10_000,
-    );
+    await until(bothUp, 10_000);
     const shared = infos.filter(([, fields]) => (fields as { event?: string }).event === "rate_limit_shared");
     expect(shared.map(([message]) => message)).toContain("Redis reachable again: limits are shared");
     const again = await burst(FRESH_2);
