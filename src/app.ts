@@ -35,6 +35,8 @@ import { authFromConfig } from "./policy/auth-from-config.js";
 import { secureModeGuard } from "./policy/secure-mode.js";
 import { enforceStartup } from "./policy/startup-facts.js";
 import { parseOrigins } from "./config/schema-http.js";
+import { limitsFromConfig } from "./policy/limits-from-config.js";
+import { RedisReplayCache } from "./policy/redis/redis-replay-cache.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
 import { closeDurableState, openDurableState, registerStateMetrics } from "./store/open-state.js";
 import { createOtelPipelineTracer } from "./telemetry/tracing/pipeline-tracer.js";
@@ -107,14 +109,13 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     logError(error, context);
   };
   const lagGuard = startLagGuard(config.limits.maxEventLoopLagMs);
-  const rateLimited = metrics.counter({
-    name: "mlsdm_rate_limit_exceeded_total",
-    help: "Calls refused by the per-key rate limit (E602), by method.",
-    labels: ["method"],
-  });
-  const auth = authFromConfig(config, (method) => {
-    rateLimited({ method });
-  });
+  const limits = await limitsFromConfig(config, metrics);
+  // With shared (Redis) limits the signing replay cache is shared too, so a replay sent to
+  // another replica is caught; otherwise each replica remembers signatures in memory.
+  const auth = authFromConfig(
+    config,
+    limits.redis ? new RedisReplayCache(limits.redis.client, config.redis.keyPrefix) : undefined,
+  );
   metrics.sampledLabelledGauge(
     {
       name: "mlsdm_api_key_expiry_seconds",
@@ -134,6 +135,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     policies: [
       drainGuard(drain),
       ...auth.policies,
+      ...limits.policies,
       ...(config.secureMode ? [secureModeGuard()] : []),
       ...pii.policies,
     ],
@@ -186,6 +188,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
           if (rejectedAt !== "rhythm") engineMetrics.recordEvaluation(moralValue, rejectedAt !== "pre_moral");
         },
         afterCall: supervisor.check,
+        meter: (context) => limits.meter(context),
         ...(durable ? { persisted: () => durable.flushed() } : {}),
         deadlines: { generateMs: config.engine.generateDeadlineMs, streamMs: config.engine.streamDeadlineMs },
       },
@@ -257,6 +260,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   } catch (error) {
     await grpc?.close(0);
     tls?.files.stop();
+    await limits.stop();
     throw error;
   }
   health.setAll(ServingStatus.SERVING);
@@ -288,6 +292,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     tls?.files.stop();
     if (durable) closeDurableState(durable);
     auth.close();
+    await limits.stop();
     logger.info("shutdown complete", {
       event: "shutdown_complete",
       drained,

@@ -52,6 +52,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
       MLSDM_GRPC_PORT: "0",
       MLSDM_HTTP_PORT: "0",
       MLSDM_LOG_LEVEL: "warn",
+      MLSDM_RATE_LIMIT_RPS: "0", // measure the server, not the per-identity rate limit
       MLSDM_RHYTHM_WAKE_DURATION: "10000",
       MLSDM_PELM_CAPACITY: "20000",
     },

@@ -16,6 +16,7 @@ import { piiSection } from "./schema-pii.js";
 import { httpSection } from "./schema-http.js";
 import { keysSection } from "./schema-keys.js";
 import { tlsSection } from "./schema-tls.js";
+import { rateLimitKeys, redisSection } from "./schema-redis.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -272,27 +273,14 @@ export const configSchema = z.strictObject({
         description:
           "A queued call gains one priority level (x-mlsdm-priority: low, normal, high) per this many ms waited, so low priority is never starved.",
       }),
-      rateLimitPerSecond: key(integer(0, 1_000_000, 5), {
-        env: "MLSDM_RATE_LIMIT_PER_SECOND",
-        description:
-          "Calls per second each API key may make (sustained); past it RESOURCE_EXHAUSTED E602 with RetryInfo. 0 turns rate limiting off.",
-      }),
-      rateLimitBurst: key(integer(0, 1_000_000, 5), {
-        env: "MLSDM_RATE_LIMIT_BURST",
-        description:
-          "Extra calls per second a key may burst above the sustained rate (5 + 5: a burst of 10).",
-      }),
-      rateLimitAnonymous: key(flag(false), {
-        env: "MLSDM_RATE_LIMIT_ANONYMOUS",
-        description:
-          "Also limit anonymous callers (one shared bucket); off by default since anonymous means loopback development.",
-      }),
+      ...rateLimitKeys,
       maxEventLoopLagMs: key(integer(0, 60_000, 200), {
         env: "MLSDM_MAX_EVENT_LOOP_LAG_MS",
         description: "Event-loop p99 delay above which new engine calls are shed (0 turns the guard off).",
       }),
     })
     .prefault({}),
+  redis: redisSection,
   state: z
     .strictObject({
       mode: key(oneOf(["sqlite", "memory"] as const, "sqlite"), {

@@ -15,8 +15,8 @@ import { watchKeysFile } from "./keys-file.js";
 import { oidcResolver } from "./oidc/jwt-resolver.js";
 import { mtlsFromConfig } from "./mtls-resolver.js";
 import type { Policy } from "./policy.js";
-import { rateLimit } from "./rate-limit.js";
 import { signingFromConfig } from "./signing/signing-from-config.js";
+import type { ReplayCache } from "./signing/replay-cache.js";
 import { checkStartup } from "./startup-checks.js";
 import { startupFacts } from "./startup-facts.js";
 
@@ -56,10 +56,13 @@ export function warnExpiring(ring: ApiKeyRing, now = Date.now()): string[] {
   return soon.map((key) => key.id);
 }
 
-/** The authentication, RBAC, request-signing and rate-limit policies, the current keys, and a stop function. */
+/**
+ * The authentication, RBAC and request-signing policies, the current keys, and stop functions
+ * (rate limits and token quotas, which run after these, are built by `limits-from-config.ts`).
+ */
 export function authFromConfig(
   config: Config,
-  onRateLimited?: (method: string) => void,
+  replayCache?: ReplayCache,
 ): { policies: Policy[]; keys: () => ApiKeyRing; manager: ApiKeyManager; stop(): void; close(): void } {
   const fromEnv = envKeys(config);
   const mtls = mtlsFromConfig(config);
@@ -94,18 +97,11 @@ export function authFromConfig(
   // The verdict's warnings are logged (and a refusal thrown) by startApp before this runs.
   const verdict = checkStartup(startupFacts(config));
   const anonymous: Identity | undefined = verdict.ok && verdict.anonymous ? ANONYMOUS : undefined;
-  const limit = rateLimit({
-    perSecond: config.limits.rateLimitPerSecond,
-    burst: config.limits.rateLimitBurst,
-    limitAnonymous: config.limits.rateLimitAnonymous,
-    ...(onRateLimited ? { onLimited: onRateLimited } : {}),
-  });
-  const signing = signingFromConfig(config);
+  const signing = signingFromConfig(config, replayCache);
   const policies = [
     authenticate([...mtls.resolvers, ...(jwt ? [jwt] : []), apiKeyResolver(ring)], anonymous),
     authorize,
     signing.policy,
-    ...(limit ? [limit] : []),
   ];
   if (config.auth.keysFile === "") warnExpiring(ring());
   const daily = setInterval(() => warnExpiring(ring()), 24 * 3600 * 1000);

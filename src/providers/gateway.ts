@@ -126,6 +126,7 @@ export function createModelGateway(options: ModelGatewayOptions): StatefulModelG
         policy.execute(call, (signal) => provider.generate({ ...call, signal })),
       );
       observer.tokens?.(served.providerId, value.usage);
+      call.onUsage?.(value.usage);
       return { text: value.text, usage: value.usage, ...served };
     },
 
@@ -134,7 +135,11 @@ export function createModelGateway(options: ModelGatewayOptions): StatefulModelG
         policy.openStream(call, (signal) => provider.stream({ ...call, signal })),
       );
       return {
-        deltas: reporting(value.deltas, () => observer.tokens?.(served.providerId, value.usage())),
+        deltas: reporting(value.deltas, () => {
+          const usage = value.usage();
+          observer.tokens?.(served.providerId, usage);
+          call.onUsage?.(usage);
+        }),
         usage: () => value.usage(),
         ...served,
       };

@@ -22,7 +22,14 @@ import {
 import type { ContextMatch } from "../controller.js";
 import type { Phase } from "../rhythm.js";
 import { DEFAULT_INTENT, type EngineDeps, type EngineOptions } from "./options.js";
-import { NO_TRACING, ProviderFailure, type ModelCall, type RouteHints, type ServedBy } from "./ports.js";
+import {
+  NO_TRACING,
+  ProviderFailure,
+  type ModelCall,
+  type RouteHints,
+  type ServedBy,
+  type TokenUsage,
+} from "./ports.js";
 import { buildPrompt, exchangeText } from "./prompt.js";
 import { StageRecorder } from "./stage-recorder.js";
 import { runStream } from "./stream.js";
@@ -40,6 +47,8 @@ import {
 export interface CallBudget {
   readonly signal: AbortSignal;
   readonly deadlineAt: number | undefined;
+  /** Told the usage of every model call made for this request (token quotas). */
+  readonly onUsage?: ((usage: TokenUsage) => void) | undefined;
 }
 
 /** A request that passed admission, with everything the model call needs. */
@@ -227,7 +236,14 @@ export class GenerationEngine {
 
   /** The model call for `prompt` within the call's budget. */
   modelCall(p: Prepared, prompt: string, budget: CallBudget, signal = budget.signal): ModelCall {
-    return { prompt, maxTokens: p.maxTokens, signal, deadlineAt: budget.deadlineAt, route: p.route };
+    return {
+      prompt,
+      maxTokens: p.maxTokens,
+      signal,
+      deadlineAt: budget.deadlineAt,
+      route: p.route,
+      ...(budget.onUsage ? { onUsage: budget.onUsage } : {}),
+    };
   }
 
   /** Aphasia check of a draft and, above the threshold, one repair call (re-analysed). */

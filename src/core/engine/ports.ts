@@ -27,6 +27,8 @@ export interface ModelCall {
   /** Absolute deadline on the engine's clock (ms), or undefined for none. */
   readonly deadlineAt: number | undefined;
   readonly route: RouteHints;
+  /** Told the provider's usage of this call once it is known (per-identity token quotas). */
+  readonly onUsage?: (usage: TokenUsage) => void;
 }
 
 /** Token counts a provider reported (undefined when it did not report them). */

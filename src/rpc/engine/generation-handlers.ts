@@ -6,6 +6,7 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { CallBudget, GenerationEngine } from "../../core/engine/engine.js";
 import type { GenerationRequest, GenerationResult } from "../../core/engine/types.js";
+import type { TokenUsage } from "../../core/engine/ports.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type {
   GenerateRequest,
@@ -34,6 +35,8 @@ export interface GenerationContext {
   readonly afterCall?: () => void;
   /** Resolves once the memory writes made so far are durable (journal committed). */
   readonly persisted?: () => Promise<void>;
+  /** The usage callback of one call's model calls (per-identity token quotas), if metered. */
+  readonly meter?: (context: HandlerContext) => ((usage: TokenUsage) => void) | undefined;
   /** Server caps on the call's deadline, ms. */
   readonly deadlines: { readonly generateMs: number; readonly streamMs: number };
 }
@@ -107,7 +110,10 @@ export function generateHandler(ctx: GenerationContext) {
   ): Promise<MessageInitShape<typeof GenerateResponseSchema>> => {
     const budget = budgetFor(context, ctx.clock, ctx.deadlines.generateMs);
     try {
-      const result = await ctx.engine.generate(engineRequest(request), budget);
+      const result = await ctx.engine.generate(engineRequest(request), {
+        ...budget,
+        onUsage: ctx.meter?.(context),
+      });
       if (result.storedSlot !== undefined) await durably(ctx);
       ctx.onResult?.(result);
       return { text: result.text, decision: decisionMessage(result, request.enableDiagnostics) };
@@ -129,7 +135,8 @@ export function generateStreamHandler(ctx: GenerationContext) {
     const budget = budgetFor(context, ctx.clock, ctx.deadlines.streamMs);
     try {
       let index = 0;
-      for await (const event of ctx.engine.stream(engineRequest(request), budget)) {
+      const metered = { ...budget, onUsage: ctx.meter?.(context) };
+      for await (const event of ctx.engine.stream(engineRequest(request), metered)) {
         if (event.kind === "delta") {
           yield { event: { case: "delta", value: { text: event.text, index } } };
           index += 1;

@@ -425,6 +425,16 @@ const entries = {
     message: "The embedding could not be computed (empty, non-finite or zero-norm vector).",
     action: "Check the embedding provider and its dimension against the configured `dimension`.",
   },
+  TOKEN_QUOTA_EXCEEDED: {
+    code: "E608",
+    family: "provider",
+    status: Code.ResourceExhausted,
+    retryable: true,
+    retryAfterMs: 60_000,
+    message: "This client's model-token quota for the current window is used up; retry after the delay.",
+    action:
+      "Expected for heavy users; raise limits.tokenQuotaPerMinute / tokenQuotaPerDay or give the client its own key.",
+  },
 
   // ── E7xx system ────────────────────────────────────────────────────────────────────
   INTERNAL: {
