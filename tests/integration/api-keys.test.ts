@@ -37,7 +37,7 @@ describe("Admin API key RPCs", () => {
     app = await startTestServer({
       MLSDM_ADMIN_API_KEY: ADMIN,
       MLSDM_READ_API_KEY: READ,
-      MLSDM_RATE_LIMIT_PER_SECOND: "0",
+      MLSDM_RATE_LIMIT_RPS: "0",
       // Keys, not load shedding, are under test (the machine may be busy).
       MLSDM_MAX_EVENT_LOOP_LAG_MS: "0",
     });
@@ -259,6 +259,21 @@ describe("Admin API key RPCs", () => {
         [
           "createApiKey",
           { owner: "x", roles: [Role.READ], expiry: { case: "ttl", value: { seconds: -5n } } },
+          "E102",
+        ],
+        // Past 10 years (here: past year 9999, which has no JSON form at all) is refused.
+        [
+          "createApiKey",
+          { owner: "x", roles: [Role.READ], expiry: { case: "ttl", value: { seconds: 10n ** 12n } } },
+          "E102",
+        ],
+        [
+          "createApiKey",
+          {
+            owner: "x",
+            roles: [Role.READ],
+            expiry: { case: "expiresAt", value: { seconds: 4_000_000_000n } },
+          },
           "E102",
         ],
         ["listApiKeys", { pageToken: "not-a-token" }, "E100"],

@@ -51,7 +51,7 @@ describe("key rotation under steady traffic", () => {
     const app = await startTestServer({
       MLSDM_ADMIN_API_KEY: ADMIN,
       MLSDM_API_KEYS_FILE: keysFile,
-      MLSDM_RATE_LIMIT_PER_SECOND: "1000",
+      MLSDM_RATE_LIMIT_RPS: "1000",
       MLSDM_RATE_LIMIT_BURST: "1000",
       // Neither the rate limit nor load shedding is under test: only the keys may refuse a call.
       MLSDM_MAX_EVENT_LOOP_LAG_MS: "0",

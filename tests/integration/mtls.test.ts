@@ -42,7 +42,7 @@ const ABORTED = 10;
 const UNKNOWN = 2;
 const WRITE_KEY = "write-key-0123456789abcdef";
 /** Rate limits and load shedding off: these tests are about identity, on a busy machine. */
-const QUIET = { MLSDM_RATE_LIMIT_PER_SECOND: "0", MLSDM_MAX_EVENT_LOOP_LAG_MS: "0" };
+const QUIET = { MLSDM_RATE_LIMIT_RPS: "0", MLSDM_MAX_EVENT_LOOP_LAG_MS: "0" };
 const vector = Array.from({ length: 384 }, (_, i) => Math.cos(i) + 0.01);
 
 const certs = makeTestCerts();

@@ -125,7 +125,7 @@ describe("OIDC bearer tokens", () => {
       MLSDM_OIDC_ROLES_CLAIM: "realm_access.roles",
       MLSDM_OIDC_JWKS_COOLDOWN_SECONDS: "1",
       MLSDM_API_KEY: WRITE_KEY,
-      MLSDM_RATE_LIMIT_PER_SECOND: "0",
+      MLSDM_RATE_LIMIT_RPS: "0",
       MLSDM_MAX_EVENT_LOOP_LAG_MS: "0", // load shedding is not under test; a busy CI machine trips it
     });
   });

@@ -164,7 +164,7 @@ describe("request signing required for every call (MLSDM_SIGNING_REQUIRED)", () 
       MLSDM_API_KEY: WRITE,
       MLSDM_SIGNING_REQUIRED: "true",
       MLSDM_SIGNING_KEYS: `${OLD.keyId}=${OLD.secret},${NEW.keyId}=${NEW.secret}`,
-      MLSDM_RATE_LIMIT_PER_SECOND: "0",
+      MLSDM_RATE_LIMIT_RPS: "0",
       MLSDM_MAX_EVENT_LOOP_LAG_MS: "0", // the shared test machine is busy; lag shedding is not under test
     });
   });
@@ -306,7 +306,7 @@ describe("request signing required per API key (requireSignature in the keys fil
     app = await startTestServer({
       MLSDM_API_KEYS_FILE: apiKeys,
       MLSDM_SIGNING_KEYS_FILE: signingKeys,
-      MLSDM_RATE_LIMIT_PER_SECOND: "0",
+      MLSDM_RATE_LIMIT_RPS: "0",
       MLSDM_MAX_EVENT_LOOP_LAG_MS: "0", // the shared test machine is busy; lag shedding is not under test
     });
   });

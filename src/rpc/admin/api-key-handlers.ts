@@ -83,10 +83,17 @@ function roleNames(roles: readonly Role[]): RoleName[] {
   return names;
 }
 
+/**
+ * The longest lifetime a key may be given (10 years): beyond it an expiry is a typo, and far
+ * enough out it would not even have a JSON form (Timestamps end at 9999-12-31).
+ */
+export const MAX_KEY_LIFETIME_MS = 10 * 365.25 * 24 * 3600 * 1000;
+
 function positive(duration: Duration | undefined, field: string): number | undefined {
   if (duration === undefined) return undefined;
   const ms = durationMs(duration);
-  if (!(ms > 0)) throw outOfRange(field, "must be positive");
+  if (!(ms > 0 && ms <= MAX_KEY_LIFETIME_MS))
+    throw outOfRange(field, "must be positive and at most 10 years");
   return ms;
 }
 
@@ -115,7 +122,9 @@ export function apiKeyHandlers(keys: ApiKeyManager, now: () => number = Date.now
       let expiresAtMs: number | undefined;
       if (request.expiry.case === "expiresAt") {
         expiresAtMs = timestampMs(request.expiry.value);
-        if (!(expiresAtMs > now())) throw outOfRange("expires_at", "must be in the future");
+        if (!(expiresAtMs > now() && expiresAtMs <= now() + MAX_KEY_LIFETIME_MS)) {
+          throw outOfRange("expires_at", "must be in the future and at most 10 years ahead");
+        }
       } else if (request.expiry.case === "ttl") {
         expiresAtMs = now() + (positive(request.expiry.value, "ttl") ?? 0);
       }

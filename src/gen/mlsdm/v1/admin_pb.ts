@@ -754,7 +754,7 @@ export type CreateApiKeyRequest = Message<"mlsdm.v1.CreateApiKeyRequest"> & {
    */
   expiry: {
     /**
-     * Absolute expiry time (UTC); must be in the future.
+     * Absolute expiry time (UTC); must be in the future and at most 10 years ahead.
      *
      * @generated from field: google.protobuf.Timestamp expires_at = 3;
      */
@@ -762,7 +762,8 @@ export type CreateApiKeyRequest = Message<"mlsdm.v1.CreateApiKeyRequest"> & {
     case: "expiresAt";
   } | {
     /**
-     * Lifetime from now, for example "7776000s" (90 days) in JSON; must be positive.
+     * Lifetime from now, for example "7776000s" (90 days) in JSON; must be positive and at
+     * most 10 years.
      *
      * @generated from field: google.protobuf.Duration ttl = 4;
      */
