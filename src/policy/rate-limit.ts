@@ -30,6 +30,7 @@ import {
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import { logger } from "../telemetry/logger.js";
+import { security } from "./authenticate.js";
 import { MlsdmError } from "../telemetry/errors/index.js";
 import { IDENTITY, ROLE_ORDER, type Identity, type RoleName } from "./identity.js";
 import type { Policy } from "./policy.js";
@@ -144,6 +145,13 @@ export function rateLimit(options: RateLimitOptions): Policy | undefined {
         return;
       }
       options.onLimited?.(context.method.name);
+      security("rate_limited", {
+        method: context.method.name,
+        identity_id: identity.id,
+        source: identity.source,
+        error_code: "E602",
+        retry_after_ms: Math.max(1, error.msBeforeNext),
+      });
       throw new MlsdmError("RATE_LIMITED", {
         metadata: { identity_id: identity.id },
         retryDelayMs: Math.max(1, error.msBeforeNext),

@@ -23,6 +23,7 @@ import type { Redis } from "ioredis";
 import type { TokenUsage } from "../core/engine/ports.js";
 import { MlsdmError } from "../telemetry/errors/index.js";
 import { logger } from "../telemetry/logger.js";
+import { security } from "./authenticate.js";
 import { IDENTITY, type Identity } from "./identity.js";
 import type { Policy } from "./policy.js";
 
@@ -216,6 +217,12 @@ export class TokenQuota {
     const exhausted = (await this.use(identity.id)).filter((use) => use.used >= use.window.limit);
     if (exhausted.length === 0) return;
     for (const use of exhausted) this.options.onExceeded?.(use.window.name);
+    security("token_quota_exceeded", {
+      identity_id: identity.id,
+      source: identity.source,
+      error_code: "E608",
+      window: exhausted.map((use) => use.window.name).join(","),
+    });
     throw new MlsdmError("TOKEN_QUOTA_EXCEEDED", {
       detail: `${exhausted.map((use) => `${use.window.limit} tokens per ${use.window.name}`).join(", ")} used up`,
       metadata: { identity_id: identity.id, window: exhausted.map((use) => use.window.name).join(",") },

@@ -6,7 +6,8 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
+import { logger } from "../../src/telemetry/logger.js";
 import { RetryInfoSchema, QuotaFailureSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { EngineService, GetStateRequestSchema } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import type { RunningApp } from "../../src/app.js";
@@ -73,6 +74,7 @@ describe("what a refused client sees", () => {
   });
 
   it("Connect listener: HTTP 429 with Retry-After in whole seconds and E602 in the body", async () => {
+    const warn = vi.spyOn(logger, "warn") as unknown as MockInstance<(message: string, meta: object) => void>;
     // 10 calls pass at once; the next is refused (a slow machine may refill a token on the way).
     let refused = await rawGetState(app.httpPort, WRITE);
     let passed = 0;
@@ -107,6 +109,18 @@ describe("what a refused client sees", () => {
     // Another identity is unaffected, and the server keeps serving.
     expect(await outcome(client.getState({}, bearer(READ)))).toBe("OK");
     expect(await metricsOf(app)).toMatch(/mlsdm_rate_limit_exceeded_total\{method="GetState"\} [1-9]/);
+    // Every trip is a security event naming the identity and the code, never the key.
+    const events = warn.mock.calls.filter(
+      ([, meta]) => (meta as { event?: string } | undefined)?.event === "rate_limited",
+    );
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events[0]?.[1]).toMatchObject({
+      method: "GetState",
+      identity_id: "env-write",
+      error_code: "E602",
+    });
+    expect(JSON.stringify(warn.mock.calls)).not.toContain(WRITE);
+    warn.mockRestore();
   });
 
   it("grpc-js listener: RESOURCE_EXHAUSTED with RetryInfo and E602, until the next token", async () => {
