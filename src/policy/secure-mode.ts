@@ -12,8 +12,14 @@ import { IDENTITY } from "./identity.js";
 import { security } from "./authenticate.js";
 import type { Policy } from "./policy.js";
 
-/** RPCs disabled in secure mode: they replace the cognitive state with stored data (checkpoint loading). */
-export const DISABLED_IN_SECURE_MODE: readonly DescMethod[] = [AdminService.method.restoreSnapshot];
+/**
+ * RPCs disabled in secure mode: checkpoint loading, i.e. replacing the cognitive state with stored
+ * data (RestoreSnapshot) or bringing state in from outside (ImportSnapshot).
+ */
+export const DISABLED_IN_SECURE_MODE: readonly DescMethod[] = [
+  AdminService.method.restoreSnapshot,
+  AdminService.method.importSnapshot,
+];
 
 /** Full method path, `/package.Service/Method`. */
 function methodPath(method: DescMethod): string {

@@ -40,8 +40,11 @@ export function enforceStartup(config: Config): void {
   if (!verdict.ok) throw verdict.error;
   for (const warning of verdict.warnings) logger.warn(warning.message, { event: warning.event });
   if (config.secureMode) {
-    logger.info("secure mode: reflection off, RestoreSnapshot disabled, /readyz without details", {
-      event: "secure_mode",
-    });
+    logger.info(
+      "secure mode: reflection off, RestoreSnapshot and ImportSnapshot disabled, /readyz without details",
+      {
+        event: "secure_mode",
+      },
+    );
   }
 }

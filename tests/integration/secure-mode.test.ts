@@ -93,6 +93,13 @@ describe("secure mode", () => {
         ),
       );
       expect(outcome, protocol).toEqual([Code.PermissionDenied, "E205"]);
+      const imported = await connectOutcome(
+        admin.importSnapshot(
+          { offset: 0n, chunk: new Uint8Array(8), totalSize: 8n, checksumSha256: "0".repeat(64) },
+          { headers: { authorization: `Bearer ${ADMIN}` } },
+        ),
+      );
+      expect(imported, `${protocol} ImportSnapshot`).toEqual([Code.PermissionDenied, "E205"]);
     }
   });
 
