@@ -1,6 +1,7 @@
 /**
  * The service entry point: load configuration (exit 2 on a bad value), start both
- * listeners, log where they listen, and shut down gracefully on SIGTERM/SIGINT (exit 0).
+ * listeners, log where they listen, and shut down gracefully on SIGTERM/SIGINT (exit 0); a second
+ * signal exits at once (143 or 130) without waiting for the drain.
  */
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, maskSecrets, resolveLogFormat } from "./config/index.js";
@@ -42,24 +43,36 @@ async function main(): Promise<void> {
     config: maskSecrets(config),
     tracing: tracing.enabled ? tracing.exporters.join(",") : "off",
   });
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => {
-      app
-        .shutdown(signal)
-        .then(() => tracing.shutdown())
-        .then(
-          () => {
-            // Let stdout flush and the event loop empty; force the exit if a handle lingers.
-            process.exitCode = 0;
-            setTimeout(() => process.exit(0), 1_000).unref();
-          },
-          (error: unknown) => {
-            logger.error("shutdown failed", { event: "shutdown_failed", error: String(error) });
-            process.exit(1);
-          },
-        );
-    });
-  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      // A second signal: stop waiting for the drain. The state database is safe to leave at any
+      // point (WAL journal, every acknowledged write already committed); start-up replays it.
+      logger.warn("second signal: exiting without waiting for the drain", {
+        event: "shutdown_forced",
+        signal,
+        in_flight: app.inFlight(),
+      });
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    app
+      .shutdown(signal)
+      .then(() => tracing.shutdown())
+      .then(
+        () => {
+          // Let stdout flush and the event loop empty; force the exit if a handle lingers.
+          process.exitCode = 0;
+          setTimeout(() => process.exit(0), 1_000).unref();
+        },
+        (error: unknown) => {
+          logger.error("shutdown failed", { event: "shutdown_failed", error: String(error) });
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 }
 
 main().catch((error: unknown) => {

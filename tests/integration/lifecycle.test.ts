@@ -1,8 +1,12 @@
 /**
  * Graceful shutdown: calls in flight when drain starts complete; new calls are refused with
- * UNAVAILABLE (E705 SHUTTING_DOWN) on both listeners; the process exits 0 on SIGTERM.
+ * UNAVAILABLE (E705 SHUTTING_DOWN) on both listeners; the process exits 0 on SIGTERM, and at once
+ * on a second signal without harming the state database.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { Code } from "@connectrpc/connect";
 import { status as Status } from "@grpc/grpc-js";
@@ -124,4 +128,72 @@ describe("the real process", () => {
       expect.arrayContaining(["started", "shutdown_started", "shutdown_complete"]),
     );
   });
+});
+
+/** Starts `src/main.ts` as a real process; resolves once it logged where it listens. */
+async function spawnServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: {
+      ...process.env,
+      MLSDM_GRPC_PORT: "0",
+      MLSDM_HTTP_PORT: "0",
+      MLSDM_LOG_FORMAT: "json",
+      MLSDM_RATE_LIMIT_RPS: "0",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  await expect.poll(() => lines.find((l) => l.event === "started"), { timeout: 15_000 }).toBeDefined();
+  const httpPort = Number(
+    String(lines.find((l) => l.event === "started")?.http)
+      .split(":")
+      .at(-1),
+  );
+  return { child, lines, exited, httpPort };
+}
+
+describe("a second signal", () => {
+  it("exits at once (143) without waiting for the drain, and the state database survives it", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "mlsdm-2nd-signal-"));
+    try {
+      const env = { MLSDM_STATE: "sqlite", MLSDM_DATA_DIR: dataDir, MLSDM_SHUTDOWN_DELAY_MS: "10000" };
+      const first = await spawnServer(env);
+      const engine = connectClient(EngineService, first.httpPort, "connect");
+      for (let i = 0; i < 6; i++) {
+        await engine.processEvent({
+          vector: Array.from({ length: 384 }, (_, j) => Math.sin(i * 3 + j) + 0.01),
+          moralValue: 0.95,
+        });
+      }
+      const before = (await engine.getState({})).state;
+      expect(before?.pelmUsed).toBeGreaterThan(0);
+
+      first.child.kill("SIGTERM");
+      await expect.poll(() => first.lines.some((l) => l.event === "shutdown_started")).toBe(true);
+      const forcedAt = Date.now();
+      first.child.kill("SIGTERM"); // the first one would wait 10 s before even draining
+      expect(await first.exited).toBe(143);
+      expect(Date.now() - forcedAt).toBeLessThan(3_000);
+      expect(first.lines.find((l) => l.event === "shutdown_forced")).toMatchObject({ level: "warn" });
+
+      const second = await spawnServer({ ...env, MLSDM_SHUTDOWN_DELAY_MS: "0" });
+      try {
+        expect(second.lines.find((l) => l.event === "state_loaded")).toBeDefined();
+        expect(second.lines.some((l) => String(l.event).includes("corrupt"))).toBe(false);
+        const after = (await connectClient(EngineService, second.httpPort, "connect").getState({})).state;
+        expect(after?.pelmUsed).toBe(before?.pelmUsed);
+        expect(after?.step).toBe(before?.step);
+      } finally {
+        second.child.kill("SIGTERM");
+        expect(await second.exited).toBe(0);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
