@@ -4,7 +4,7 @@
  * (`requireSignature: true`: calls with the key must be signed, SEC-007). A file that
  * fails to parse keeps the previous keys (and is reported), so a bad edit never locks clients out.
  */
-import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { watchTextFile } from "./watch-file.js";
 import { parse } from "yaml";
 import { z } from "zod";
 import { ApiKeyRing, digestOf, type ApiKeyEntry } from "./api-key-ring.js";
@@ -53,20 +53,14 @@ export function watchKeysFile(
   onError: (error: Error) => void,
   intervalMs = 1_000,
 ): { stop(): void } {
-  const load = (): void => {
-    try {
-      const entries = parseKeysFile(readFileSync(path, "utf8"));
+  return watchTextFile(
+    path,
+    (text) => {
+      const entries = parseKeysFile(text);
       new ApiKeyRing(entries); // validates ids and digests before anything is replaced
       onKeys(entries);
-    } catch (error) {
-      onError(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
-  load();
-  watchFile(path, { interval: intervalMs, persistent: false }, load);
-  return {
-    stop: () => {
-      unwatchFile(path, load);
     },
-  };
+    onError,
+    intervalMs,
+  );
 }

@@ -1,22 +1,13 @@
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { AdminService } from "../../src/gen/mlsdm/v1/admin_pb.js";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { ANONYMOUS, authorize, presentedKey, requiredRole } from "../../src/policy/authenticate.js";
-import { IDENTITY, hasRole, type Identity } from "../../src/policy/identity.js";
+import { hasRole, type Identity } from "../../src/policy/identity.js";
 import { Health } from "../../src/rpc/health/health-service.js";
+import { policyContext } from "./support/handler-context.js";
 
 function contextFor(method: (typeof EngineService.methods)[number], identity?: Identity) {
-  const values = createContextValues();
-  if (identity) values.set(IDENTITY, identity);
-  return createHandlerContext({
-    service: method.parent,
-    method,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    contextValues: values,
-  });
+  return policyContext({ method, identity });
 }
 
 const reader: Identity = { id: "r", owner: "", roles: ["read"], source: "api_key" };

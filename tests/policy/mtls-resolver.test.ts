@@ -6,10 +6,8 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLIENT_ROLES, parseClientIdentities, parseMatch } from "../../src/config/schema-tls.js";
-import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { PEER_CERTIFICATE, type PeerCertificateFacts } from "../../src/policy/call-context.js";
 import { identityRuleFor, parseClientIdentitiesFile } from "../../src/policy/client-identities.js";
 import { ROLE_ORDER } from "../../src/policy/identity.js";
@@ -18,6 +16,7 @@ import { MlsdmError } from "../../src/telemetry/errors/index.js";
 import { certificatesOf } from "../../src/transport/tls/tls-files.js";
 import { chainDepthOf, parseSubjectAltName, PeerFacts } from "../../src/transport/tls/peer-facts.js";
 import { makeTestCerts } from "../integration/support/tls-clients.js";
+import { policyContext } from "./support/handler-context.js";
 
 const certs = makeTestCerts();
 afterAll(() => {
@@ -44,15 +43,10 @@ function peer(overrides: Partial<PeerCertificateFacts> = {}): PeerCertificateFac
 }
 
 function contextWith(facts?: PeerCertificateFacts) {
-  const values = createContextValues();
-  if (facts) values.set(PEER_CERTIFICATE, facts);
-  return createHandlerContext({
-    service: EngineService,
-    method: EngineService.method.getState,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    contextValues: values,
+  return policyContext({
+    values: (values) => {
+      if (facts) values.set(PEER_CERTIFICATE, facts);
+    },
   });
 }
 

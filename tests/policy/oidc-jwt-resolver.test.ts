@@ -2,10 +2,9 @@
  * The JWT identity source without a network (SEC-004): which bearers it takes, the identity and
  * roles it derives, and the status, catalogue code and security event of every refusal.
  */
-import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
 import { OidcUnavailableError } from "../../src/policy/oidc/jwks.js";
 import { bearerJwt, jwtResolver, rolesFrom } from "../../src/policy/oidc/jwt-resolver.js";
 import { MlsdmError } from "../../src/telemetry/errors/index.js";
@@ -18,6 +17,7 @@ import {
   unsignedToken,
   type TestKey,
 } from "../integration/support/oidc-idp.js";
+import { policyContext } from "./support/handler-context.js";
 
 const ISSUER = "https://idp.example.test/realms/mlsdm";
 let k1: TestKey;
@@ -41,14 +41,7 @@ function resolver(keys: JWTVerifyGetKey = createLocalJWKSet({ keys: [k1.jwk] }))
 }
 
 function context(authorization?: string) {
-  return createHandlerContext({
-    service: EngineService,
-    method: EngineService.method.getState,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    requestHeader: authorization ? { authorization } : {},
-  });
+  return policyContext({ headers: authorization ? { authorization } : {} });
 }
 
 /** The catalogue code and security event of a refused token. */

@@ -4,7 +4,6 @@
  * Generate and GenerateStream are inspected, and each outcome writes a security event.
  */
 import { create } from "@bufbuild/protobuf";
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import {
@@ -12,12 +11,12 @@ import {
   GenerateRequestSchema,
   GenerateStreamRequestSchema,
 } from "../../src/gen/mlsdm/v1/engine_pb.js";
-import { IDENTITY } from "../../src/policy/identity.js";
 import { piiFromConfig } from "../../src/policy/pii-from-config.js";
 import { promptPii } from "../../src/policy/prompt-pii.js";
 import { MlsdmError } from "../../src/telemetry/errors/index.js";
 import { logger } from "../../src/telemetry/logger.js";
 import { PiiDetector } from "../../src/telemetry/pii/index.js";
+import { policyContext } from "./support/handler-context.js";
 
 type Method = (typeof EngineService.methods)[number];
 const method = (name: string): Method => {
@@ -27,15 +26,9 @@ const method = (name: string): Method => {
 };
 
 function contextFor(m: Method) {
-  const values = createContextValues();
-  values.set(IDENTITY, { id: "key-1", owner: "", roles: ["write"], source: "api_key" });
-  return createHandlerContext({
-    service: m.parent,
+  return policyContext({
     method: m,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    contextValues: values,
+    identity: { id: "key-1", owner: "", roles: ["write"], source: "api_key" },
   });
 }
 

@@ -3,30 +3,20 @@
  * burst 10) lets about 10–15 of 20 calls in one second through, RetryInfo is the real time to the
  * next allowed call, other identities and roles have their own buckets, and idle buckets expire.
  */
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseRoleRates } from "../../src/config/schema-redis.js";
-import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
-import { IDENTITY, type Identity } from "../../src/policy/identity.js";
+import { type Identity } from "../../src/policy/identity.js";
 import type { Policy } from "../../src/policy/policy.js";
 import { BURST_WINDOW_SECONDS, rateLimit, tierLimiter, tierOf } from "../../src/policy/rate-limit.js";
 import { MlsdmError } from "../../src/telemetry/errors/index.js";
+import { policyContext } from "./support/handler-context.js";
 
 const writer = (id: string): Identity => ({ id, owner: "", roles: ["write"], source: "api_key" });
 const admin: Identity = { id: "boss", owner: "", roles: ["admin"], source: "api_key" };
 const anonymous: Identity = { id: "anonymous", owner: "", roles: ["admin"], source: "anonymous" };
 
 function contextFor(identity: Identity) {
-  const values = createContextValues();
-  values.set(IDENTITY, identity);
-  return createHandlerContext({
-    service: EngineService,
-    method: EngineService.method.getState,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    contextValues: values,
-  });
+  return policyContext({ identity });
 }
 
 /** Runs the policy once: "OK" or the refusal. */

@@ -3,11 +3,10 @@
  * before a window boundary counts in the old window and just after in the new one, counts never
  * drift, expired windows are dropped, and the refusal is E608 with RetryInfo to the window end.
  */
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineService } from "../../src/gen/mlsdm/v1/engine_pb.js";
-import { IDENTITY, type Identity } from "../../src/policy/identity.js";
+import { type Identity } from "../../src/policy/identity.js";
 import {
   FallbackQuotaCounter,
   MemoryQuotaCounter,
@@ -17,6 +16,7 @@ import {
 } from "../../src/policy/token-quota.js";
 import { MlsdmError } from "../../src/telemetry/errors/index.js";
 import { TestRedis } from "../support/redis-server.js";
+import { policyContext } from "./support/handler-context.js";
 
 const alice: Identity = { id: "alice", owner: "", roles: ["write"], source: "api_key" };
 const bob: Identity = { id: "bob", owner: "", roles: ["write"], source: "api_key" };
@@ -28,16 +28,7 @@ function generateContext(
   identity: Identity,
   method: (typeof EngineService.methods)[number] = EngineService.method.generate,
 ) {
-  const values = createContextValues();
-  values.set(IDENTITY, identity);
-  return createHandlerContext({
-    service: EngineService,
-    method,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    contextValues: values,
-  });
+  return policyContext({ method, identity });
 }
 
 async function refusal(run: Promise<void>): Promise<MlsdmError | undefined> {

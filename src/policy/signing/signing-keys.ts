@@ -4,7 +4,7 @@
  * JSON). Several ids are valid at once, so a client can move to a new key before the old one is
  * removed (rotation). A file that fails to parse keeps the previous keys and is reported.
  */
-import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { watchTextFile } from "../watch-file.js";
 import { parse } from "yaml";
 import { z } from "zod";
 import { checkSigningKey } from "../../config/schema-signing.js";
@@ -42,18 +42,12 @@ export function watchSigningKeysFile(
   onError: (error: Error) => void,
   intervalMs = 1_000,
 ): { stop(): void } {
-  const load = (): void => {
-    try {
-      onKeys(parseSigningKeysFile(readFileSync(path, "utf8")));
-    } catch (error) {
-      onError(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
-  load();
-  watchFile(path, { interval: intervalMs, persistent: false }, load);
-  return {
-    stop: () => {
-      unwatchFile(path, load);
+  return watchTextFile(
+    path,
+    (text) => {
+      onKeys(parseSigningKeysFile(text));
     },
-  };
+    onError,
+    intervalMs,
+  );
 }

@@ -6,12 +6,12 @@
 import { readFileSync } from "node:fs";
 import { createHash, createHmac } from "node:crypto";
 import { fromJson, toBinary, type JsonValue } from "@bufbuild/protobuf";
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { canonicalString, messageDigest, methodPath, signRequest } from "../../../src/client/signing.js";
 import { EngineService } from "../../../src/gen/mlsdm/v1/engine_pb.js";
 import { MemoryReplayCache } from "../../../src/policy/signing/replay-cache.js";
 import { verifySignature } from "../../../src/policy/signing/verify-signature.js";
+import { policyContext } from "../support/handler-context.js";
 
 interface Vector {
   keyId: string;
@@ -77,14 +77,9 @@ describe("published signing test vectors (docs/security/signing.md)", () => {
       replayCache: new MemoryReplayCache(),
       now: () => v.timestamp * 1000,
     });
-    const context = createHandlerContext({
-      service: EngineService,
+    const context = policyContext({
       method,
-      protocolName: "test",
-      requestMethod: "POST",
-      url: "http://test/",
-      contextValues: createContextValues(),
-      requestHeader: { "x-mlsdm-key-id": v.keyId, "x-mlsdm-signature": v.header },
+      headers: { "x-mlsdm-key-id": v.keyId, "x-mlsdm-signature": v.header },
     });
     await expect(policy(context, message)).resolves.toBeUndefined();
   });

@@ -4,11 +4,10 @@
  * rotation, and the security event of every failure.
  */
 import { create, type DescMethod } from "@bufbuild/protobuf";
-import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { canonicalString, signRequest } from "../../../src/client/signing.js";
 import { EngineService, GenerateRequestSchema } from "../../../src/gen/mlsdm/v1/engine_pb.js";
-import { IDENTITY, type Identity } from "../../../src/policy/identity.js";
+import { type Identity } from "../../../src/policy/identity.js";
 import { parseSignatureHeader } from "../../../src/policy/signing/canonical.js";
 import { MemoryReplayCache, type ReplayCache } from "../../../src/policy/signing/replay-cache.js";
 import {
@@ -17,6 +16,7 @@ import {
 } from "../../../src/policy/signing/verify-signature.js";
 import { MlsdmError } from "../../../src/telemetry/errors/index.js";
 import { logger } from "../../../src/telemetry/logger.js";
+import { policyContext } from "../support/handler-context.js";
 
 const NOW = 1_750_000_000_000;
 const K1 = { keyId: "k1", secret: "first-secret-0123456789" };
@@ -26,17 +26,7 @@ const request = create(GenerateRequestSchema, { prompt: "hello", maxTokens: 12 }
 const caller: Identity = { id: "w", owner: "", roles: ["write"], source: "api_key" };
 
 function context(method: DescMethod, headers: Record<string, string>, identity: Identity = caller) {
-  const values = createContextValues();
-  values.set(IDENTITY, identity);
-  return createHandlerContext({
-    service: method.parent,
-    method,
-    protocolName: "test",
-    requestMethod: "POST",
-    url: "http://test/",
-    contextValues: values,
-    requestHeader: headers,
-  });
+  return policyContext({ method, headers, identity });
 }
 
 function policy(overrides: Partial<SignaturePolicyOptions> = {}) {
