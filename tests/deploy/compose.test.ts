@@ -3,6 +3,9 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
+import { checkStartup } from "../../src/policy/startup-checks.js";
+import { startupFacts } from "../../src/policy/startup-facts.js";
 
 interface ComposeService {
   user?: string;
@@ -46,5 +49,37 @@ describe("deploy/compose/docker-compose.yml: the mlsdm service", () => {
     const source = mount?.split(":")[0] ?? "";
     expect(Object.keys(compose.volumes ?? {})).toContain(source);
     expect(mlsdm?.environment?.MLSDM_DATA_DIR ?? DATA_DIR).toBe(DATA_DIR);
+  });
+});
+
+describe("deploy/compose/docker-compose.yml: a stack MLSDM accepts", () => {
+  /** The mlsdm service's environment as the container sees it (the image sets MLSDM_HOST=0.0.0.0). */
+  function containerEnv(): Record<string, string> {
+    const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
+    const host = /MLSDM_HOST=(\S+)/.exec(dockerfile)?.[1] ?? "";
+    const env: Record<string, string> = { MLSDM_HOST: host };
+    for (const [name, value] of Object.entries(mlsdm?.environment ?? {})) {
+      // ${VAR:?message} is filled in by the operator: stand in a value for it.
+      env[name] = value.startsWith("${") ? "operator-supplied-admin-key-0123456789" : value;
+    }
+    return env;
+  }
+
+  it("passes the server's start-up checks (an identity source on 0.0.0.0) and shares limits through Redis", () => {
+    const env = containerEnv();
+    expect(env.MLSDM_HOST).toBe("0.0.0.0");
+    const { config } = loadConfig({ env });
+    expect(checkStartup(startupFacts(config)).ok).toBe(true);
+    expect(config.limits.rateLimitBackend).toBe("redis");
+    expect(new URL(config.redis.url).hostname).toBe("redis");
+    expect(compose.services.redis).toBeDefined();
+  });
+
+  it("publishes every port on loopback only", () => {
+    const ports = Object.values(compose.services).flatMap(
+      (service) => (service as { ports?: string[] }).ports ?? [],
+    );
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port, port).toMatch(/^127\.0\.0\.1:/);
   });
 });

@@ -100,13 +100,14 @@ const globMatches = (pattern: string, tag: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(tag);
 
 describe("compose stack", () => {
-  it("runs mlsdm, Prometheus, Grafana, Loki, Fluent Bit and Jaeger from pinned images", () => {
+  it("runs mlsdm, Prometheus, Grafana, Loki, Fluent Bit, Jaeger and Redis from pinned images", () => {
     const images: Record<string, RegExp> = {
       prometheus: /^prom\/prometheus:v\d+\.\d+\.\d+$/,
       grafana: /^grafana\/grafana:\d+\.\d+\.\d+$/,
       loki: /^grafana\/loki:3\.\d+\.\d+$/,
       "fluent-bit": /^fluent\/fluent-bit:\d+\.\d+\.\d+$/,
       jaeger: /^jaegertracing\/all-in-one:\d+\.\d+\.\d+$/,
+      redis: /^redis:\d+\.\d+\.\d+-alpine$/,
     };
     expect(Object.keys(services).sort()).toEqual(["mlsdm", ...Object.keys(images)].sort());
     for (const [name, image] of Object.entries(images)) expect(service(name).image, name).toMatch(image);
@@ -121,7 +122,7 @@ describe("compose stack", () => {
     expect(
       existsSync(join(resolve(composeDir, mlsdm.build?.context ?? ""), mlsdm.build?.dockerfile ?? "")),
     ).toBe(true);
-    expect(mlsdm.ports).toEqual(expect.arrayContaining(["50051:50051", "8080:8080"]));
+    expect(mlsdm.ports).toEqual(expect.arrayContaining(["127.0.0.1:50051:50051", "127.0.0.1:8080:8080"]));
   });
 
   it("gives mlsdm an environment the configuration loader accepts, JSON logs and OTLP traces to Jaeger", () => {
