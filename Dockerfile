@@ -21,6 +21,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+# The playground's API reference is rendered from the exported contract at build time.
+COPY docs/api ./docs/api
 RUN npm run build \
   && mkdir -p /out/data
 

@@ -34,7 +34,7 @@ import { startLagGuard } from "./policy/lag-guard.js";
 import { authFromConfig } from "./policy/auth-from-config.js";
 import { secureModeGuard } from "./policy/secure-mode.js";
 import { enforceStartup } from "./policy/startup-facts.js";
-import { parseOrigins } from "./config/schema-http.js";
+import { parseOrigins, playgroundEnabled } from "./config/schema-http.js";
 import { limitsFromConfig } from "./policy/limits-from-config.js";
 import { RedisReplayCache } from "./policy/redis/redis-replay-cache.js";
 import { admissionFromConfig } from "./rpc/engine/admission-from-config.js";
@@ -45,6 +45,7 @@ import { VERSION } from "./version.js";
 import { errorLogFields, type MlsdmError } from "./telemetry/errors/index.js";
 import { logger } from "./telemetry/logger.js";
 import { startConnectListener, type ConnectListener } from "./transport/connect/server.js";
+import { defaultPlaygroundDir } from "./transport/connect/playground-route.js";
 import { startGrpcListener, type GrpcListener, type MountedService } from "./transport/grpc/server.js";
 import { listenerTlsFromConfig } from "./transport/tls/tls-files.js";
 
@@ -244,6 +245,10 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
       metrics: () => metrics.exposition(),
       tls,
       corsOrigins: parseOrigins(config.http.corsOrigins),
+      playground: {
+        enabled: playgroundEnabled(config.http.playground, config.secureMode),
+        dir: defaultPlaygroundDir(),
+      },
       probes: {
         live: () => true,
         ready: () => {

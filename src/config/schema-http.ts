@@ -1,9 +1,21 @@
 /**
  * The `http` section: browser-facing settings of the Connect listener (BASE-SEC-e). The
- * security headers themselves need no setting; the CORS allow-list does.
+ * security headers themselves need no setting; the CORS allow-list and the browser playground
+ * (DOC-004) do.
  */
 import { z } from "zod";
-import { key, optionalText } from "./meta.js";
+import { key, oneOf, optionalText } from "./meta.js";
+
+/** Values of `http.playground`: auto serves it except in secure mode. */
+export const PLAYGROUND_SETTINGS = ["auto", "on", "off"] as const;
+
+/** Whether the Connect listener serves the playground at /playground. */
+export function playgroundEnabled(
+  setting: (typeof PLAYGROUND_SETTINGS)[number],
+  secureMode: boolean,
+): boolean {
+  return setting === "on" || (setting === "auto" && !secureMode);
+}
 
 /** The origins of a comma-separated allow-list, trimmed, empty entries dropped. */
 export function parseOrigins(list: string): string[] {
@@ -33,6 +45,11 @@ export const httpSection = z
       env: "MLSDM_CORS_ORIGINS",
       description:
         "Comma-separated browser origins (scheme://host[:port], no wildcard) allowed to call the Connect listener cross-origin. Empty: no cross-origin browser access.",
+    }),
+    playground: key(oneOf(PLAYGROUND_SETTINGS, "auto"), {
+      env: "MLSDM_PLAYGROUND",
+      description:
+        "Serve the browser playground at /playground on the Connect listener (built by npm run build): on, off, or auto (on except in secure mode). See docs/playground.md.",
     }),
   })
   .superRefine((http, context) => {

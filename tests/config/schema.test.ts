@@ -67,7 +67,7 @@ describe("configSchema defaults", () => {
       },
       embedding: { backend: "hashing", model: "", baseUrl: "", apiKey: "" },
       scorer: { backend: "lexicon", model: "", baseUrl: "", apiKey: "" },
-      http: { corsOrigins: "" },
+      http: { corsOrigins: "", playground: "auto" },
       auth: { apiKey: "", readApiKey: "", adminApiKey: "", keysFile: "", disabled: false },
       oidc: {
         enabled: false,
@@ -246,6 +246,7 @@ describe("configEntries", () => {
       ["scorer.baseUrl", "MLSDM_SCORER_BASE_URL", "string", ""],
       ["scorer.apiKey", "MLSDM_SCORER_API_KEY", "string", ""],
       ["http.corsOrigins", "MLSDM_CORS_ORIGINS", "string", ""],
+      ["http.playground", "MLSDM_PLAYGROUND", "enum", "auto"],
       ["auth.apiKey", "MLSDM_API_KEY", "string", ""],
       ["auth.readApiKey", "MLSDM_READ_API_KEY", "string", ""],
       ["auth.adminApiKey", "MLSDM_ADMIN_API_KEY", "string", ""],

@@ -1,6 +1,7 @@
 /**
  * Plain HTTP endpoints beside the RPCs on the Connect listener, and the answer for paths
- * that match no RPC: `GET /healthz` (liveness), `GET /readyz` (readiness), and otherwise a
+ * that match no RPC: `GET /healthz` (liveness), `GET /readyz` (readiness), `GET /metrics`, the
+ * browser playground under `/playground/` (`playground-route.ts`), and otherwise a
  * protocol-correct "unknown method" error with ErrorInfo, for Connect, gRPC and gRPC-Web
  * clients alike.
  */
@@ -9,6 +10,7 @@ import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-conn
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { MlsdmError } from "../../telemetry/errors/index.js";
+import { servePlayground, type PlaygroundOptions } from "./playground-route.js";
 
 type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 type NodeServerRequest = Parameters<NodeHandler>[0];
@@ -45,10 +47,11 @@ function sendRpcError(request: NodeServerRequest, response: NodeServerResponse, 
   sendJson(response, codeToHttpStatus(error.code), errorToJson(error, undefined));
 }
 
-/** The fallback handler: probes and metrics, then "no such method" for anything else. */
+/** The fallback handler: probes, metrics and the playground, then "no such method" for anything else. */
 export function httpRoutes(
   probes: ProbeState,
   metrics?: () => Promise<{ contentType: string; text: string }>,
+  playground?: PlaygroundOptions,
 ) {
   return (request: NodeServerRequest, response: NodeServerResponse): void => {
     request.resume();
@@ -82,6 +85,7 @@ export function httpRoutes(
       }
       return;
     }
+    if (playground && servePlayground(playground, request, response, path)) return;
     const error = new MlsdmError("METHOD_NOT_FOUND", {
       detail: `no RPC or endpoint at ${method} ${path.slice(0, 200)}`,
     }).toConnectError();

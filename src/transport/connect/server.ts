@@ -1,7 +1,7 @@
 /**
  * The Connect listener (connect-node): Connect (JSON and binary), gRPC and gRPC-Web over
  * HTTP/1.1 and h2c on one port (with TLS: HTTP/2 or HTTP/1.1 by ALPN), for browsers, curl and
- * HTTP clients; plus `/healthz` and `/readyz`. It mounts the same service implementations as the
+ * HTTP clients; plus `/healthz`, `/readyz`, `/metrics` and the browser playground `/playground/`. It mounts the same service implementations as the
  * grpc-js listener. Every response
  * carries the security headers; cross-origin browsers are served per the CORS allow-list
  * (`http-security.ts`).
@@ -14,6 +14,7 @@ import { startDualProtocolServer } from "./dual-protocol-server.js";
 import { httpRoutes, type ProbeState } from "./http-routes.js";
 import { withHttpSecurity } from "./http-security.js";
 import { fixMalformedRequestStatus } from "./malformed-request.js";
+import type { PlaygroundOptions } from "./playground-route.js";
 import { createNodeAdapter } from "./node-adapter.js";
 import { peerCertificateReader, startSecureServer } from "./secure-server.js";
 
@@ -30,6 +31,8 @@ export interface ConnectListenerOptions {
   readonly tls?: ListenerTls;
   /** Browser origins allowed cross-origin (http.corsOrigins). Default: none. */
   readonly corsOrigins?: readonly string[];
+  /** The browser playground at /playground (DOC-004). Default: not served. */
+  readonly playground?: PlaygroundOptions;
 }
 
 /** A started Connect listener. */
@@ -48,7 +51,7 @@ export async function startConnectListener(options: ConnectListenerOptions): Pro
     routes(router) {
       for (const { service, impl } of options.services) router.service(service, impl);
     },
-    fallback: httpRoutes(options.probes, options.metrics),
+    fallback: httpRoutes(options.probes, options.metrics, options.playground),
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes * 4,
     // curl and plain HTTP clients do not send Connect-Protocol-Version; accept them.
