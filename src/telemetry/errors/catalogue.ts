@@ -451,8 +451,7 @@ const entries = {
     status: Code.Unavailable,
     retryable: true,
     retryAfterMs: 60_000,
-    message:
-      "The engine is in emergency shutdown (memory limit); it recovers automatically, retry after the delay.",
+    message: "The engine is in emergency shutdown (reason in metadata); retry after the delay.",
     action:
       "Check memory use (alert EmergencyShutdownActive); AdminService.ResetEmergency is the manual override.",
   },
