@@ -15,6 +15,8 @@ export interface BaselineMetric {
   readonly better: "higher" | "lower";
   /** Allowed relative regression (0.2 = 20 %); defaults to the file's `tolerance`. */
   readonly tolerance?: number;
+  /** Where the value comes from when it is not the measured run (free text). */
+  readonly source?: string;
 }
 
 /** benchmarks/baseline.json. */

@@ -11,7 +11,10 @@ interface ProfileNode {
   readonly hitCount?: number;
 }
 
-/** The `top` functions by self time, as "  12.3 %  name  file:line" lines. */
+/**
+ * The `top` functions by self time, as "  12.3 %  name  file:line" lines, in percent of the busy
+ * samples ("(idle)" excluded; it is reported as the first line).
+ */
 export function summariseProfile(file: string, top: number): string[] {
   const profile = JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[] };
   const byFrame = new Map<string, number>();
@@ -24,8 +27,14 @@ export function summariseProfile(file: string, top: number): string[] {
     const key = `${functionName || "(anonymous)"}  ${where}`.trim();
     byFrame.set(key, (byFrame.get(key) ?? 0) + hits);
   }
-  return [...byFrame.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([key, hits]) => `${((hits / Math.max(1, total)) * 100).toFixed(1).padStart(5)} %  ${key}`);
+  const idle = byFrame.get("(idle)") ?? 0;
+  byFrame.delete("(idle)");
+  const busy = Math.max(1, total - idle);
+  return [
+    `idle ${((idle / Math.max(1, total)) * 100).toFixed(1)} % of the profile; below: % of busy samples`,
+    ...[...byFrame.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([key, hits]) => `${((hits / busy) * 100).toFixed(1).padStart(5)} %  ${key}`),
+  ];
 }
