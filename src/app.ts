@@ -25,7 +25,13 @@ import type { CognitiveController } from "./core/controller.js";
 import { GenerationEngine } from "./core/engine/engine.js";
 import { registerGenerationMetrics } from "./rpc/engine/generation-metrics.js";
 import { emergencyError } from "./rpc/engine/emergency-error.js";
-import { embedderFromConfig, gatewayFromConfig, scorerFromConfig } from "./providers/from-config.js";
+import {
+  embedderFromConfig,
+  embedderIdFromConfig,
+  gatewayFromConfig,
+  scorerFromConfig,
+} from "./providers/from-config.js";
+import { embeddingCacheFromConfig } from "./providers/embedding/cache-from-config.js";
 import type { StatefulModelGateway } from "./providers/gateway.js";
 import { verifyEmbedderDimension } from "./providers/embedding/openai-embeddings.js";
 import { installPiiDetector } from "./telemetry/pii/index.js";
@@ -162,11 +168,12 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   const embedder = embedderFromConfig(config);
   if (config.embedding.backend !== "hashing")
     await verifyEmbedderDimension(embedder, AbortSignal.timeout(15_000));
+  const embeddingCache = embeddingCacheFromConfig(config, metrics, limits.redis);
   const generation = new GenerationEngine(
     {
       controller,
       gateway,
-      embedder,
+      embedder: embeddingCache.wrap(embedder, embedderIdFromConfig(config)),
       scorer: scorerFromConfig(config),
       scrub: (text) => pii.detector.scrub(text),
       clock: monotonicClock,
@@ -265,6 +272,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
   } catch (error) {
     await grpc?.close(0);
     tls?.files.stop();
+    await embeddingCache.stop();
     await limits.stop();
     throw error;
   }
@@ -297,6 +305,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     tls?.files.stop();
     if (durable) closeDurableState(durable);
     auth.close();
+    await embeddingCache.stop();
     await limits.stop();
     logger.info("shutdown complete", {
       event: "shutdown_complete",

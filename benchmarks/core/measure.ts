@@ -6,7 +6,7 @@
 /** One benchmark row. */
 export interface Row {
   readonly name: string;
-  readonly unit: "µs/op" | "MB";
+  readonly unit: "µs/op" | "MB" | "×";
   readonly median: number;
   readonly p99?: number;
   readonly ops?: number;

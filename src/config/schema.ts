@@ -17,6 +17,7 @@ import { httpSection } from "./schema-http.js";
 import { keysSection } from "./schema-keys.js";
 import { tlsSection } from "./schema-tls.js";
 import { rateLimitKeys, redisSection } from "./schema-redis.js";
+import { cacheSection } from "./schema-cache.js";
 
 /** Log levels, most to least severe. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -281,6 +282,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   redis: redisSection,
+  cache: cacheSection,
   state: z
     .strictObject({
       mode: key(oneOf(["sqlite", "memory"] as const, "sqlite"), {

@@ -145,3 +145,11 @@ export function scorerFromConfig(config: Config): ContentScorer {
     ...(scorer.model ? { model: scorer.model } : {}),
   });
 }
+
+/** Names the configured embedder for the embedding cache key: backend, endpoint, model and dimension. */
+export function embedderIdFromConfig(config: Config): string {
+  const { embedding, core } = config;
+  if (embedding.backend === "hashing") return `hashing:${core.dimension}`;
+  const model = embedding.model || DEFAULT_MODELS.embedding;
+  return `openai:${embedding.baseUrl || DEFAULT_BASE_URLS.openai}:${model}:${core.dimension}`;
+}

@@ -118,6 +118,7 @@ describe("configSchema defaults", () => {
         maxEventLoopLagMs: 200,
       },
       redis: { url: "", keyPrefix: "mlsdm:", connectTimeoutMs: 1_000, commandTimeoutMs: 250 },
+      cache: { embeddingBackend: "memory", embeddingSize: 10_000, embeddingTtlSeconds: 3_600 },
       state: {
         mode: "sqlite",
         snapshotIntervalSeconds: 300,
@@ -297,6 +298,9 @@ describe("configEntries", () => {
       ["redis.keyPrefix", "MLSDM_REDIS_KEY_PREFIX", "string", "mlsdm:"],
       ["redis.connectTimeoutMs", "MLSDM_REDIS_CONNECT_TIMEOUT_MS", "integer", 1000],
       ["redis.commandTimeoutMs", "MLSDM_REDIS_COMMAND_TIMEOUT_MS", "integer", 250],
+      ["cache.embeddingBackend", "MLSDM_EMBEDDING_CACHE_BACKEND", "enum", "memory"],
+      ["cache.embeddingSize", "MLSDM_EMBEDDING_CACHE_SIZE", "integer", 10_000],
+      ["cache.embeddingTtlSeconds", "MLSDM_EMBEDDING_CACHE_TTL_SECONDS", "integer", 3_600],
       ["state.mode", "MLSDM_STATE", "enum", "sqlite"],
       ["state.snapshotIntervalSeconds", "MLSDM_SNAPSHOT_INTERVAL_SECONDS", "integer", 300],
       ["state.maxDatabaseMb", "MLSDM_STATE_MAX_DATABASE_MB", "integer", 0],

@@ -1,0 +1,140 @@
+/**
+ * PELM top-k retrieval against a naive Float32Array cosine scan over the same data, measured in
+ * the same process (issue 11 target: at least 8× faster), and an exactness check of PELM's
+ * top-k against a float64 reference (same slots, same order). Used by `bench:core` and by the
+ * load harness, so both report the same row.
+ */
+import { Pelm } from "../../src/core/pelm.js";
+import { timeEach, vectors } from "./measure.js";
+
+/** Result of one comparison. */
+export interface RetrievalComparison {
+  readonly dimension: number;
+  readonly size: number;
+  readonly topK: number;
+  readonly queries: number;
+  readonly pelmMedianUs: number;
+  readonly pelmP99Us: number;
+  readonly naiveMedianUs: number;
+  readonly naiveP99Us: number;
+  /** naive / PELM median: > 1 means PELM is faster. */
+  readonly speedup: number;
+  /** Queries whose PELM top-k equals the float64 reference top-k (slots, in order). */
+  readonly exactMatches: number;
+  readonly accelerated: boolean;
+}
+
+/** The plain-JavaScript scan a caller would write: cosine per row over raw (unnormalised) vectors. */
+export function naiveTopK(
+  data: Float32Array,
+  size: number,
+  dim: number,
+  q: Float32Array,
+  k: number,
+): number[] {
+  const slots: number[] = [];
+  const scores: number[] = [];
+  let qq = 0;
+  for (let i = 0; i < dim; i++) qq += q[i]! * q[i]!;
+  const qn = Math.sqrt(qq);
+  for (let row = 0; row < size; row++) {
+    const base = row * dim;
+    let dot = 0;
+    let nn = 0;
+    for (let i = 0; i < dim; i++) {
+      const x = data[base + i]!;
+      dot += x * q[i]!;
+      nn += x * x;
+    }
+    const score = dot / (Math.sqrt(nn) * qn);
+    if (slots.length < k || score > scores[slots.length - 1]!) {
+      let at = Math.min(slots.length, k - 1);
+      if (slots.length < k) {
+        slots.push(row);
+        scores.push(score);
+        at = slots.length - 1;
+      }
+      while (at > 0 && scores[at - 1]! < score) {
+        slots[at] = slots[at - 1]!;
+        scores[at] = scores[at - 1]!;
+        at--;
+      }
+      slots[at] = row;
+      scores[at] = score;
+    }
+  }
+  return slots;
+}
+
+/** Float64 reference top-k (cosine in double precision, full sort). */
+export function referenceTopK(
+  data: Float32Array,
+  size: number,
+  dim: number,
+  q: Float32Array,
+  k: number,
+): number[] {
+  let qq = 0;
+  for (let i = 0; i < dim; i++) qq += q[i]! * q[i]!;
+  const scored: [number, number][] = [];
+  for (let row = 0; row < size; row++) {
+    let dot = 0;
+    let nn = 0;
+    for (let i = 0; i < dim; i++) {
+      const x = data[row * dim + i]!;
+      dot += x * q[i]!;
+      nn += x * x;
+    }
+    scored.push([dot / Math.sqrt(nn * qq), row]);
+  }
+  scored.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+  return scored.slice(0, k).map(([, row]) => row);
+}
+
+/** Builds a full store of `size` random vectors (one phase) and compares the scans. */
+export function compareRetrieval(
+  options: {
+    dimension?: number;
+    size?: number;
+    topK?: number;
+    queries?: number;
+    exactQueries?: number;
+  } = {},
+): RetrievalComparison {
+  const dim = options.dimension ?? 384;
+  const size = options.size ?? 20_000;
+  const topK = options.topK ?? 5;
+  const queries = options.queries ?? 200;
+  const exactQueries = Math.min(queries, options.exactQueries ?? 20);
+  const next = vectors(dim, 11);
+  const data = new Float32Array(size * dim);
+  const pelm = new Pelm({ dimension: dim, capacity: size });
+  for (let row = 0; row < size; row++) {
+    const v = next();
+    data.set(v, row * dim);
+    pelm.entangle(v, 0.5);
+  }
+  const pool = Array.from({ length: 64 }, next);
+  const query = (i: number): Float32Array => pool[i % pool.length] ?? pool[0] ?? new Float32Array(dim);
+  const ours = timeEach((i) => pelm.retrieve(query(i), 0.5, { topK }), queries, 20);
+  const naive = timeEach((i) => naiveTopK(data, size, dim, query(i), topK), queries, 20);
+  let exactMatches = 0;
+  for (let i = 0; i < exactQueries; i++) {
+    const got = pelm.retrieve(query(i), 0.5, { topK }).map((m) => m.slot);
+    const want = referenceTopK(data, size, dim, query(i), topK);
+    if (got.length === want.length && got.every((slot, j) => slot === want[j])) exactMatches++;
+  }
+  return {
+    dimension: dim,
+    size,
+    topK,
+    queries: exactQueries,
+    pelmMedianUs: ours.median,
+    pelmP99Us: ours.p99,
+    naiveMedianUs: naive.median,
+    naiveP99Us: naive.p99,
+    speedup: naive.median / Math.max(ours.median, 1e-9),
+    exactMatches,
+    accelerated: pelm.accelerated,
+  };
+}
