@@ -164,7 +164,7 @@ function rulesText(field: DescField): string {
 function roleOf(method: DescMethod): string {
   if (!hasOption(method, required_role)) return "not declared (public)";
   const role = getOption(method, required_role);
-  return RoleSchema.values.find((v) => v.number === role)?.name ?? String(role);
+  return RoleSchema.value[role].name;
 }
 
 function idempotencyOf(method: DescMethod): string {
@@ -194,7 +194,14 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 function renderService(service: DescService): string[] {
-  const out = [`### ${service.typeName}`, "", `File: \`proto/${service.file.name}.proto\``, "", prose(service), ""];
+  const out = [
+    `### ${service.typeName}`,
+    "",
+    `File: \`proto/${service.file.name}.proto\``,
+    "",
+    prose(service),
+    "",
+  ];
   out.push(
     ...table(
       ["Method", "Kind", "Required role", "Idempotency"],
@@ -271,7 +278,10 @@ function nestedMessages(message: DescMessage): DescMessage[] {
 export async function renderApiReference(files: DescFile[] = loadContract()): Promise<string> {
   const services = files.flatMap((f) => f.services);
   const messages = files.flatMap((f) => f.messages.flatMap(nestedMessages));
-  const enums = files.flatMap((f) => [...f.enums, ...f.messages.flatMap(nestedMessages).flatMap((m) => m.nestedEnums)]);
+  const enums = files.flatMap((f) => [
+    ...f.enums,
+    ...f.messages.flatMap(nestedMessages).flatMap((m) => m.nestedEnums),
+  ]);
   const lines = [
     "# API reference",
     "",

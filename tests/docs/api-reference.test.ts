@@ -43,7 +43,7 @@ describe("docs/api/reference.md", () => {
     for (const service of [EngineService, AdminService]) {
       for (const method of service.methods) {
         const section = methodSection(rendered, `${service.name}.${method.name}`);
-        const role = RoleSchema.values.find((v) => v.number === getOption(method, required_role))?.name;
+        const role = RoleSchema.value[getOption(method, required_role)].name;
         expect(role, method.name).toMatch(/^ROLE_(READ|WRITE|ADMIN)$/);
         expect(section, method.name).toContain(`- Required role: ${role}\n`);
         expect(section).toContain(`- Path: \`/${service.typeName}/${method.name}\``);

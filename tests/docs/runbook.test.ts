@@ -49,12 +49,15 @@ describe("docs/runbook.md", () => {
       const match = /^docs\/runbook\.md#(.+)$/.exec(rule.annotations?.runbook_url ?? "");
       return !match || !anchors.has(match[1] ?? "");
     });
-    expect(missing.map(({ file, rule }) => `${file}: ${rule.alert} → ${rule.annotations?.runbook_url}`)).toEqual(
-      [],
-    );
+    expect(
+      missing.map(({ file, rule }) => `${file}: ${rule.alert} → ${rule.annotations?.runbook_url}`),
+    ).toEqual([]);
     // Canary gate alerts have their own sections (not only the k8s README).
     for (const name of ["MLSDMCanaryServerFaults", "MLSDMCanaryHighLatency"]) {
-      expect(alerts.some(({ rule }) => rule.alert === name), name).toBe(true);
+      expect(
+        alerts.some(({ rule }) => rule.alert === name),
+        name,
+      ).toBe(true);
       expect(runbook).toContain(`\n## ${name}\n`);
     }
   });

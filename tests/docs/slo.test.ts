@@ -28,7 +28,10 @@ describe("docs/slo.md", () => {
   it("has queries for every SLI and the budget", () => {
     expect(queries.length).toBeGreaterThanOrEqual(10);
     for (const needle of ["[28d]", "[30d]", "[1h]", "[5m]", "/ 0.001", "histogram_quantile(0.95"]) {
-      expect(queries.some((q) => q.includes(needle)), needle).toBe(true);
+      expect(
+        queries.some((q) => q.includes(needle)),
+        needle,
+      ).toBe(true);
     }
   });
 
