@@ -2,7 +2,8 @@
  * docs/slo.md (PERF-003, BASE-PERF-a): every PromQL query is valid (promtool check rules, each query
  * as a recording rule) and uses only metrics documented in docs/observability.md; the alerts it names
  * exist in deploy/monitoring/alerts.yml with the same budget (0.1 %) and burn thresholds; the budget
- * policy states the PERF-003 bands and exhaustion rules.
+ * policy states the PERF-003 bands and exhaustion rules; the SLI recording rules of PERF-003 exist,
+ * are documented, and pass their promtool unit test (deploy/monitoring/slo-recording.test.yml).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ const queries = [...slo.matchAll(/```promql\n([\s\S]*?)```/g)].map((m) => (m[1] 
 
 interface Rule {
   alert?: string;
+  record?: string;
   expr: string;
 }
 const alertRules = (
@@ -45,6 +47,22 @@ describe("docs/slo.md", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("documents the SLI recording rules, which exist and pass their promtool unit test", () => {
+    const recorded = alertRules.flatMap((r) => (r.record === undefined ? [] : [r.record]));
+    for (const window of ["5m", "1h", "6h", "1d", "28d", "30d"]) {
+      expect(recorded).toContain(`mlsdm:rpc_server_fault_ratio:rate${window}`);
+    }
+    for (const series of recorded.filter((r) => r.startsWith("mlsdm:"))) {
+      const short = series.replace(/^(mlsdm:[a-z_]+:)/, "…:");
+      expect(slo.includes(`\`${series}\``) || slo.includes(`\`${short}\``), series).toBe(true);
+    }
+    const out = execFileSync("promtool", ["test", "rules", "slo-recording.test.yml"], {
+      cwd: `${root}/deploy/monitoring`,
+      encoding: "utf8",
+    });
+    expect(out).toContain("SUCCESS");
   });
 
   it("queries only metrics listed in docs/observability.md", () => {
