@@ -9,6 +9,7 @@ import { AdminService } from "./gen/mlsdm/v1/admin_pb.js";
 import { EngineService } from "./gen/mlsdm/v1/engine_pb.js";
 import { applyPolicies } from "./policy/apply-policies.js";
 import { drainGuard } from "./policy/drain.js";
+import { deprecation } from "./policy/deprecation.js";
 import { InFlightTracker } from "./policy/in-flight.js";
 import { Health, createHealthService } from "./rpc/health/health-service.js";
 import { HealthRegistry, ServingStatus } from "./rpc/health/health-registry.js";
@@ -141,6 +142,7 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     accessLog: true,
     policies: [
       drainGuard(drain),
+      deprecation,
       ...auth.policies,
       ...limits.policies,
       ...(config.secureMode ? [secureModeGuard()] : []),
