@@ -10,7 +10,9 @@ function readVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = path.join(dir, "package.json");
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- package.json located from import.meta.url, not from input
     if (existsSync(candidate)) {
+      // eslint-disable-next-line security/detect-non-literal-fs-filename -- package.json located from import.meta.url, not from input
       const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
       if (pkg.name === "mlsdm" && pkg.version) return pkg.version;
     }

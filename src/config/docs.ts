@@ -151,6 +151,7 @@ if (isMainModule()) {
   const text = renderConfigurationDoc();
   if (process.argv.includes("--write")) {
     const target = fileURLToPath(new URL(`../../${CONFIGURATION_DOC_PATH}`, import.meta.url));
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- target is this repository's generated docs file
     writeFileSync(target, text);
     process.stdout.write(`wrote ${target}\n`);
   } else {

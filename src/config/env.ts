@@ -14,6 +14,7 @@ export const CONFIG_FILE_ENV = "MLSDM_CONFIG";
 export const ENV_PREFIX = "MLSDM_";
 
 const INTEGER = /^[+-]?\d+$/;
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const TRUE_WORDS = new Set(["true", "1", "yes"]);
 const FALSE_WORDS = new Set(["false", "0", "no"]);

@@ -37,6 +37,7 @@ export function parseRoleRates(text: string): Map<RoleName, RoleRate> | string {
     .split(",")
     .map((p) => p.trim())
     .filter((p) => p !== "")) {
+    // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
     const match = /^([a-z]+)\s*=\s*(\d+)(?:\s*\/\s*(\d+))?$/.exec(part);
     const role = match?.[1] as RoleName | undefined;
     if (!match || role === undefined || !(RATE_LIMIT_ROLES as readonly string[]).includes(role)) {

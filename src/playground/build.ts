@@ -4,6 +4,7 @@
  * the generated code, nothing from the server), index.html and style.css copied, and the API
  * reference api.html rendered from docs/api/openapi.yaml, which is copied beside it.
  */
+/* eslint-disable security/detect-non-literal-fs-filename -- a build script: every path is under the repository root */
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

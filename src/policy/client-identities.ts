@@ -49,6 +49,7 @@ export function parseClientIdentitiesFile(text: string): ClientIdentity[] {
 /** Reads `path` (start-up); a bad file is a configuration error naming tls.clientIdentitiesFile. */
 export function loadClientIdentitiesFile(path: string): ClientIdentity[] {
   try {
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- path from operator configuration, never from a call
     return parseClientIdentitiesFile(readFileSync(path, "utf8"));
   } catch (error) {
     throw invalidValue({

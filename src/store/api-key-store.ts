@@ -103,6 +103,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- dataDir is operator configuration (the data directory)
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(path.join(dataDir, DATABASE_FILE));
     this.db.pragma("journal_mode = WAL");

@@ -76,6 +76,7 @@ export class SqliteStore {
   private readonly insertEntry: Database.Statement<[Buffer, number]>;
 
   constructor(dataDir: string, maxDatabaseBytes = 0) {
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- dataDir is operator configuration (the data directory)
     mkdirSync(dataDir, { recursive: true });
     // BASE-SEC-h: the state file must really lie under the data directory (no symlink escape).
     this.db = new Database(resolveUnder(dataDir, DATABASE_FILE));

@@ -11,6 +11,7 @@ import type { ContentScore, ContentScorer } from "../engine/ports.js";
 import { ProviderFailure } from "../engine/ports.js";
 import { LEXICON, type LexiconCategory } from "./lexicon.js";
 
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
 const WORD = /[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)*/gu;
 
 /** Word → category, built once. */

@@ -215,6 +215,7 @@ if (isMain()) {
   const text = renderErrorsDoc();
   if (process.argv.includes("--write")) {
     const target = resolve(process.cwd(), ERRORS_DOC_PATH);
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- target is this repository's generated docs file
     writeFileSync(target, text);
     process.stdout.write(`wrote ${target}\n`);
   } else {

@@ -264,10 +264,12 @@ const MAX_SAFE_MESSAGE_LENGTH = 200;
 const UNSAFE_MESSAGE_PATTERNS: readonly RegExp[] = [
   /[\r\n\t]/, // multi-line text: stacks, dumps
   /\bat\s+\S.*[(:]\d/, // stack frame "at fn (file:1:2)"
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   /(?:^|[\s(="'`[])(?:~|\.{1,2})?\/[\w@.+-]+\//, // POSIX path "/home/x/", "./a/", "~/a/"
   /[A-Za-z]:\\/, // Windows path
   /\b[\w-]+\.(?:[cm]?[jt]sx?|py|json|ya?ml|node|sqlite|db|log)\b/i, // file names
   /\b(?:file|node|https?):\/?\//i, // URLs and node:internal
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   /\b\d{1,3}(?:\.\d{1,3}){3}\b/, // IPv4 addresses
   /\[[0-9a-f:]*:[0-9a-f:]*\]/i, // bracketed IPv6 addresses
   /\b[\w.-]+:\d{2,5}\b/, // host:port

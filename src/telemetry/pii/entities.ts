@@ -166,11 +166,13 @@ const assignedSecret = regexRule(
 const email = regexRule(
   "email",
   PII_PLACEHOLDERS.email,
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
   { hint: /@/ },
 );
 
 /** Country code, check digits, 11 to 30 alphanumerics in optional groups; mod-97 checked. */
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
 const iban = regexRule("iban", PII_PLACEHOLDERS.iban, /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, {
   accept: (m) => {
     const length = ibanLength(m[0]);
@@ -179,6 +181,7 @@ const iban = regexRule("iban", PII_PLACEHOLDERS.iban, /\b[A-Z]{2}\d{2}(?: ?[A-Z0
 });
 
 /** 13 to 19 digits, optionally grouped by single spaces or dashes; issuer prefix and Luhn checked. */
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
 const card = regexRule("card", PII_PLACEHOLDERS.card, /(?<![\d.,+-])\d(?:[ -]?\d){12,18}(?![\d.,]?\d)/g, {
   accept: (m) => (cardValid(m[0].replace(/\D/g, "")) ? [m.index, m.index + m[0].length] : undefined),
 });
@@ -186,6 +189,7 @@ const card = regexRule("card", PII_PLACEHOLDERS.card, /(?<![\d.,+-])\d(?:[ -]?\d
 const ipv4 = regexRule(
   "ip",
   PII_PLACEHOLDERS.ip,
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d]|\.\d)/g,
 );
 
@@ -193,6 +197,7 @@ const ipv4 = regexRule(
 const ipv6 = regexRule(
   "ip",
   PII_PLACEHOLDERS.ip,
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:.])/g,
   {
     hint: /:.*:/s,
@@ -207,6 +212,7 @@ const ipv6 = regexRule(
 const phone = regexRule(
   "phone",
   PII_PLACEHOLDERS.phone,
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{2,8}){1,4}(?![\w:]|[.-]\d)|(?<![\w+])\+\d{8,15}(?!\w)/g,
   { accept: (m) => (phoneValid(m[0]) ? [m.index, m.index + m[0].length] : undefined) },
 );

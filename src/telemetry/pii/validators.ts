@@ -167,6 +167,7 @@ export function phoneValid(match: string): boolean {
   if (match.startsWith("+")) return true;
   if (!/[ .()-]/.test(match)) return false;
   if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}(?!\d)/.test(match)) return false; // a date, maybe with a time
+  // eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
   return !/^\d{1,3}(?:[ .,-]\d{3})+$/.test(match);
 }
 

@@ -19,6 +19,7 @@ import { findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { MlsdmError } from "../../telemetry/errors/index.js";
 
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded or unambiguous repetition only (no nested ambiguous quantifier): linear time
 const TOO_LARGE = /^message size (\d+ )?is larger than configured readMaxBytes (\d+)/;
 
 /** The catalogue error for a connect-node input error we rewrite, or undefined to leave it. */
