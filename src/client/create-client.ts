@@ -38,7 +38,10 @@ export interface MlsdmClientOptions {
   readonly signingKey?: KeySource;
   /** CA, client certificate and key for https/grpcs (mTLS when cert and key are given). */
   readonly tls?: ClientTlsOptions;
-  /** Overall deadline of each call in ms, retries included (default 30 000); a call's own `timeoutMs` wins. */
+  /**
+   * Overall deadline of each call in ms, retries included (default 30 000; 0 for none, e.g. for
+   * Health.Watch); a call's own `timeoutMs` wins, and 0 there means no deadline too.
+   */
   readonly timeoutMs?: number;
   /** Retry pacing, or `false` to never retry. */
   readonly retry?: RetryPolicy | false;
@@ -70,7 +73,9 @@ function prepare(options: CallOptions | undefined, timeoutMs: number): [CallOpti
   };
   const contextValues = options?.contextValues ?? createContextValues();
   contextValues.set(callStateKey, state);
-  return [{ ...options, timeoutMs: effective, contextValues }, state];
+  // 0 or less means no deadline (Connect itself would expire such a call at once).
+  const { timeoutMs: _ignored, ...rest } = options ?? {};
+  return [{ ...rest, ...(effective > 0 ? { timeoutMs: effective } : {}), contextValues }, state];
 }
 
 function failure(error: unknown, state: CallState): MlsdmError {

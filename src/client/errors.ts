@@ -148,10 +148,14 @@ export class MlsdmError extends Error {
     this.retryDelayMs = msFromDuration(details.retryInfo?.retryDelay);
     this.retryable = details.retryInfo !== undefined;
     this.connection = init.connection ?? false;
-    this.requestId = details.requestInfo?.requestId || init.requestId;
+    const sent = details.requestInfo?.requestId ?? "";
+    this.requestId = sent === "" ? init.requestId : sent;
     this.metadata = Object.freeze(metadata);
     this.fieldViolations = Object.freeze(
-      (details.badRequest?.fieldViolations ?? []).map((v) => ({ field: v.field, description: v.description })),
+      (details.badRequest?.fieldViolations ?? []).map((v) => ({
+        field: v.field,
+        description: v.description,
+      })),
     );
     this.attempts = init.attempts ?? 1;
     this.details = details;
@@ -208,6 +212,6 @@ export class MlsdmError extends Error {
   }
 }
 
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 }

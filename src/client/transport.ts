@@ -57,11 +57,15 @@ export function parseServerUrl(url: string): ServerAddress {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ServerUrlError(`not a URL: "${url}" (expected e.g. http://127.0.0.1:8080 or grpc://127.0.0.1:50051)`);
+    throw new ServerUrlError(
+      `not a URL: "${url}" (expected e.g. http://127.0.0.1:8080 or grpc://127.0.0.1:50051)`,
+    );
   }
   const scheme = SCHEMES[parsed.protocol];
   if (scheme === undefined) {
-    throw new ServerUrlError(`unsupported scheme "${parsed.protocol}" in "${url}" (use http, https, grpc or grpcs)`);
+    throw new ServerUrlError(
+      `unsupported scheme "${parsed.protocol}" in "${url}" (use http, https, grpc or grpcs)`,
+    );
   }
   if (parsed.hostname === "" || (parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search !== "") {
     throw new ServerUrlError(`"${url}" must be scheme://host[:port] without a path or query`);
@@ -105,7 +109,9 @@ export function createMlsdmTransport(
       },
     };
   }
-  const agent = address.secure ? new HttpsAgent({ keepAlive: true, ...tlsOptions }) : new HttpAgent({ keepAlive: true });
+  const agent = address.secure
+    ? new HttpsAgent({ keepAlive: true, ...tlsOptions })
+    : new HttpAgent({ keepAlive: true });
   const options = {
     baseUrl: address.baseUrl,
     httpVersion: "1.1" as const,

@@ -30,7 +30,7 @@ async function rejection(promise: Promise<unknown>): Promise<MlsdmError> {
 
 /** An interceptor that records each attempt's outcome (status 0 or the error's, and its RetryInfo). */
 function recorder() {
-  const attempts: { atMs: number; status: number; delayMs?: number | undefined }[] = [];
+  const attempts: { atMs: number; status: Code | 0; delayMs?: number | undefined }[] = [];
   const interceptor: Interceptor = (next) => async (req) => {
     const atMs = Date.now();
     try {
@@ -38,7 +38,7 @@ function recorder() {
       attempts.push({ atMs, status: 0 });
       return res;
     } catch (error) {
-      attempts.push({ atMs, status: (error as { code: number }).code, delayMs: retryInfoDelayMs(error) });
+      attempts.push({ atMs, status: (error as { code: Code }).code, delayMs: retryInfoDelayMs(error) });
       throw error;
     }
   };
@@ -49,7 +49,9 @@ function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -243,12 +245,15 @@ describe("connection failures and TLS", () => {
     rmSync(certs, { recursive: true, force: true });
   });
 
-  it.each(["grpc", "http"] as const)("reports a refused connection as a connection error: %s", async (scheme) => {
-    const client = createMlsdmClient({ url: `${scheme}://127.0.0.1:${await freePort()}` });
-    const error = await rejection(client.engine.getState({}));
-    client.close();
-    expect(error).toMatchObject({ connection: true, code: undefined, retryable: false, attempts: 1 });
-  });
+  it.each(["grpc", "http"] as const)(
+    "reports a refused connection as a connection error: %s",
+    async (scheme) => {
+      const client = createMlsdmClient({ url: `${scheme}://127.0.0.1:${await freePort()}` });
+      const error = await rejection(client.engine.getState({}));
+      client.close();
+      expect(error).toMatchObject({ connection: true, code: undefined, retryable: false, attempts: 1 });
+    },
+  );
 
   it.each(["grpcs", "https"] as const)("speaks mTLS with a client certificate: %s", async (scheme) => {
     const port = scheme === "grpcs" ? app.grpcPort : app.httpPort;
