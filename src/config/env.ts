@@ -10,6 +10,19 @@ import { invalidValue } from "./errors.js";
 /** The environment variable that names the optional YAML configuration file. */
 export const CONFIG_FILE_ENV = "MLSDM_CONFIG";
 
+/**
+ * Variables the `mlsdm` command reads as a client (docs/cli.md); the server ignores them
+ * without a warning, so one shell can run both.
+ */
+export const CLIENT_ENV_VARS: readonly string[] = [
+  "MLSDM_URL",
+  "MLSDM_CLIENT_API_KEY",
+  "MLSDM_CLIENT_SIGNING_KEY",
+  "MLSDM_CLIENT_CA",
+  "MLSDM_CLIENT_CERT",
+  "MLSDM_CLIENT_KEY",
+];
+
 /** The prefix of every environment variable the service reads. */
 export const ENV_PREFIX = "MLSDM_";
 
@@ -98,7 +111,7 @@ export function unknownEnvWarnings(
   entries: readonly ConfigEntry[],
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
-  const known = new Set([CONFIG_FILE_ENV, ...entries.map((entry) => entry.env)]);
+  const known = new Set([CONFIG_FILE_ENV, ...CLIENT_ENV_VARS, ...entries.map((entry) => entry.env)]);
   const warnings: string[] = [];
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith(ENV_PREFIX) || known.has(name) || env[name] === undefined) continue;
