@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL("..", import.meta.url)),
     include: ["tests/**/*.test.ts"],
+    setupFiles: ["tests/support/quiet-logs.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests start real servers on ephemeral ports; two workers match the 2-core machine.
