@@ -51,29 +51,14 @@ export interface MlsdmErrorContext {
   readonly attempts?: number;
 }
 
-/** gRPC's canonical status names, by Connect `Code`. */
-const STATUS_NAMES: Readonly<Record<number, string>> = {
-  [Code.Canceled]: "CANCELLED",
-  [Code.Unknown]: "UNKNOWN",
-  [Code.InvalidArgument]: "INVALID_ARGUMENT",
-  [Code.DeadlineExceeded]: "DEADLINE_EXCEEDED",
-  [Code.NotFound]: "NOT_FOUND",
-  [Code.AlreadyExists]: "ALREADY_EXISTS",
-  [Code.PermissionDenied]: "PERMISSION_DENIED",
-  [Code.ResourceExhausted]: "RESOURCE_EXHAUSTED",
-  [Code.FailedPrecondition]: "FAILED_PRECONDITION",
-  [Code.Aborted]: "ABORTED",
-  [Code.OutOfRange]: "OUT_OF_RANGE",
-  [Code.Unimplemented]: "UNIMPLEMENTED",
-  [Code.Internal]: "INTERNAL",
-  [Code.Unavailable]: "UNAVAILABLE",
-  [Code.DataLoss]: "DATA_LOSS",
-  [Code.Unauthenticated]: "UNAUTHENTICATED",
-};
-
 /** The canonical gRPC name of a status (`OK` for 0). */
 export function statusName(status: Code | 0): string {
-  return status === 0 ? "OK" : (STATUS_NAMES[status] ?? `CODE_${String(status)}`);
+  if (status === 0) return "OK";
+  if (status === Code.Canceled) return "CANCELLED"; // gRPC's spelling; connect-es says Canceled
+  const name = (Code as unknown as Record<number, string | undefined>)[status];
+  return name === undefined
+    ? `CODE_${String(status)}`
+    : name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
 /** Node system and TLS error codes that mean "the server was never reached". */

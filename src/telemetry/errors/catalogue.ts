@@ -612,31 +612,13 @@ export function isErrorReason(value: string): value is ErrorReason {
   return Object.hasOwn(entries, value);
 }
 
-const GRPC_STATUS_NAMES: Readonly<Record<Code, string>> = {
-  [Code.Canceled]: "CANCELLED",
-  [Code.Unknown]: "UNKNOWN",
-  [Code.InvalidArgument]: "INVALID_ARGUMENT",
-  [Code.DeadlineExceeded]: "DEADLINE_EXCEEDED",
-  [Code.NotFound]: "NOT_FOUND",
-  [Code.AlreadyExists]: "ALREADY_EXISTS",
-  [Code.PermissionDenied]: "PERMISSION_DENIED",
-  [Code.ResourceExhausted]: "RESOURCE_EXHAUSTED",
-  [Code.FailedPrecondition]: "FAILED_PRECONDITION",
-  [Code.Aborted]: "ABORTED",
-  [Code.OutOfRange]: "OUT_OF_RANGE",
-  [Code.Unimplemented]: "UNIMPLEMENTED",
-  [Code.Internal]: "INTERNAL",
-  [Code.Unavailable]: "UNAVAILABLE",
-  [Code.DataLoss]: "DATA_LOSS",
-  [Code.Unauthenticated]: "UNAUTHENTICATED",
-};
-
 /**
  * The canonical gRPC name of a status (`UNAVAILABLE`), as operators, grpcurl and the gRPC
  * docs spell it; connect-es's enum names (`Unavailable`, `Canceled`) differ.
  */
 export function grpcStatusName(code: Code): string {
-  return GRPC_STATUS_NAMES[code];
+  if (code === Code.Canceled) return "CANCELLED";
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
 const CONNECT_HTTP_STATUS: Readonly<Record<Code, number>> = {
