@@ -40,5 +40,7 @@ export default defineConfig({
     ...base.test,
     include: SMOKE_DIRS.map((dir) => `${dir}/**/*.test.ts`),
     exclude: SLOW,
+    // The coverage ratchet measures the whole suite; a subset would always fall short of it.
+    coverage: { ...base.test?.coverage, enabled: false },
   },
 });
