@@ -3,25 +3,14 @@
  * against a real server started in-process, on both listeners; every exit-code class
  * (0 ok, 2 usage, 3 connection, 4 server error, 5 not serving) with text and `--json` output.
  */
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApp } from "../../src/app.js";
 import { createMlsdmClient } from "../../src/client/index.js";
 import { startTestServer } from "../integration/support/server.js";
 import { runCli, startCli, waitForLine, exitOf } from "./support.js";
+import { freePort } from "../support/free-port.js";
 
 const ADMIN_KEY = "cli-admin-key-0123456789abcdef";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 // Each run starts node with tsx: a few seconds apiece on a loaded machine.
 describe("mlsdm against a running server", { timeout: 120_000 }, () => {

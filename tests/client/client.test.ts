@@ -3,7 +3,6 @@
  * names, retries of RESOURCE_EXHAUSTED after the RetryInfo delay and none of INVALID_ARGUMENT,
  * the overall deadline, request signing across retries, x-request-id, TLS and connection errors.
  */
-import { createServer } from "node:net";
 import path from "node:path";
 import { rmSync } from "node:fs";
 import { Code, type Interceptor } from "@connectrpc/connect";
@@ -13,6 +12,7 @@ import { createMlsdmClient, MlsdmError, retryInfoDelayMs, type MlsdmClient } fro
 import { HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { startTestServer } from "../integration/support/server.js";
 import { clientTls, makeTestCerts } from "../integration/support/tls-clients.js";
+import { freePort } from "../support/free-port.js";
 
 const QUIET = { MLSDM_RATE_LIMIT_RPS: "0" };
 const KEY = "client-test-key-0123456789";
@@ -43,17 +43,6 @@ function recorder() {
     }
   };
   return { attempts, interceptor };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 describe("createMlsdmClient on both listeners", () => {
