@@ -453,6 +453,16 @@ export class CognitiveController {
     });
   }
 
+  /** True while the emergency brake is engaged (cheap: no state view is built). */
+  get emergencyActive(): boolean {
+    return this.brake.active;
+  }
+
+  /** The emergency brake's state. */
+  emergencyView(): EmergencyView {
+    return this.brake.view();
+  }
+
   /** Supervisor tick (the service calls it about once a second): counts and tries recovery. */
   tick(): RecoveryTickResult {
     if (!this.brake.active) return { active: false, recovered: false };

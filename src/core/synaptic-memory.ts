@@ -125,6 +125,8 @@ export class SynapticMemory {
   private readonly theta2: number;
   private readonly gate12: number;
   private readonly gate23: number;
+  /** norms() of the current levels; cleared by every write. */
+  private cachedNorms: SynapticNorms | undefined;
 
   /** @throws RangeError naming the option when an option is out of its range. */
   constructor(options: Partial<SynapticOptions> = {}) {
@@ -161,6 +163,11 @@ export class SynapticMemory {
     }
     const { l1, l2, l3, keep1, keep2, keep3, theta1, theta2, gate12, gate23 } = this;
     const f = Math.fround;
+    // The norms of the new levels, summed in the same order as norms() would (the values are
+    // float32 already, so the sums are identical), saving a second pass over the levels.
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
     for (let i = 0; i < this.dimension; i++) {
       // `?? 0` only satisfies noUncheckedIndexedAccess: i < dimension = every array's length.
       let a = f((l1[i] ?? 0) * keep1);
@@ -176,12 +183,17 @@ export class SynapticMemory {
       l1[i] = a;
       l2[i] = b;
       l3[i] = c;
+      s1 += a * a;
+      s2 += b * b;
+      s3 += c * c;
     }
+    this.cachedNorms = { l1: Math.sqrt(s1), l2: Math.sqrt(s2), l3: Math.sqrt(s3) };
   }
 
-  /** Euclidean norms of the levels, accumulated in double precision. */
+  /** Euclidean norms of the levels, accumulated in double precision (computed once per change). */
   norms(): SynapticNorms {
-    return { l1: euclidean(this.l1), l2: euclidean(this.l2), l3: euclidean(this.l3) };
+    this.cachedNorms ??= { l1: euclidean(this.l1), l2: euclidean(this.l2), l3: euclidean(this.l3) };
+    return this.cachedNorms;
   }
 
   /** Copies of the three levels (the memory's own arrays never leave it). */
@@ -191,6 +203,7 @@ export class SynapticMemory {
 
   /** Zero-fills all three levels. */
   reset(): void {
+    this.cachedNorms = undefined;
     this.l1.fill(0);
     this.l2.fill(0);
     this.l3.fill(0);

@@ -271,6 +271,36 @@ describe("SynapticMemory API", () => {
 });
 
 describe("SynapticMemory invariants (core.md §12.6)", () => {
+  it("norms() after any updates, a reset or a restore equal a fresh pass over the levels", () => {
+    // update() keeps the norms it computed on the way (ADR 0021); they must be the ones a
+    // separate double-precision pass over the float32 levels gives, bit for bit.
+    const pass = (values: Float32Array): number => {
+      let sum = 0;
+      for (const value of values) sum += value * value;
+      return Math.sqrt(sum);
+    };
+    const expected = (memory: SynapticMemory) => {
+      const l = memory.levels();
+      return { l1: pass(l.l1), l2: pass(l.l2), l3: pass(l.l3) };
+    };
+    fc.assert(
+      fc.property(scenarioArb, fc.boolean(), ({ options, before }, reset) => {
+        const memory = new SynapticMemory(options);
+        expect(memory.norms()).toEqual(expected(memory));
+        for (const event of before) {
+          memory.update(event);
+          expect(memory.norms()).toEqual(expected(memory));
+        }
+        if (reset) memory.reset();
+        expect(memory.norms()).toEqual(expected(memory));
+        const writer = new BinaryWriter();
+        memory.snapshot(writer);
+        const restored = SynapticMemory.restore(new BinaryReader(writer.finish()), options);
+        expect(restored.norms()).toEqual(memory.norms());
+      }),
+    );
+  });
+
   it("zero input: L1's norm and each component's mass |L1| + |L2| + |L3| never increase", () => {
     // Not |L1 + L2 + L3|: L1 may be negative while L2 is positive, and L1 decays faster, so the
     // signed sum can grow in magnitude; transfers only move positive mass, so the absolute mass

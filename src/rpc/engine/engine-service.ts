@@ -53,7 +53,7 @@ export function createEngineService(
     generateStream: generateStreamHandler(generation),
     async processEvent(request) {
       const outcome = refused(() =>
-        controller.processEvent(Float32Array.from(request.vector), request.moralValue),
+        controller.processEvent(new Float32Array(request.vector), request.moralValue),
       );
       afterEvent(outcome, request.moralValue);
       if (outcome.memoryUpdated) await durably(generation);
@@ -73,7 +73,7 @@ export function createEngineService(
     retrieveContext(request) {
       const matches = refused(() =>
         controller.retrieve(
-          Float32Array.from(request.queryVector),
+          new Float32Array(request.queryVector),
           request.topK ?? DEFAULT_TOP_K,
           request.includeVectors,
         ),

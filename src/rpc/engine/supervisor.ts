@@ -12,10 +12,11 @@ export function superviseEmergency(
   onChange: (active: boolean) => void,
   intervalMs = 1000,
 ): { stop: () => void; check: () => void } {
-  let active = controller.state().emergency.active;
+  let active = controller.emergencyActive;
   const check = (): void => {
-    const view = controller.state().emergency;
-    if (view.active === active) return;
+    // Runs after every call: only the brake's flag, not the full state (norms of three levels).
+    if (controller.emergencyActive === active) return;
+    const view = controller.emergencyView();
     active = view.active;
     if (active) {
       logger.warn("emergency shutdown", {
