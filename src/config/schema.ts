@@ -122,6 +122,11 @@ export const configSchema = z.strictObject({
         description:
           "Largest difference between a stored memory's phase value and the current phase for it to be retrieved.",
       }),
+      scanThreads: key(integer(1, 16, 2), {
+        env: "MLSDM_PELM_SCAN_THREADS",
+        description:
+          "Threads that share a retrieval's scan of PELM once it holds 4,096 vectors or more: the event-loop thread plus scanThreads − 1 worker threads over the same shared memory (capped at the machine's cores); 1 scans on the event-loop thread only.",
+      }),
     })
     .prefault({}),
   moral: z

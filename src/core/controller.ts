@@ -28,7 +28,7 @@ import {
 } from "./emergency.js";
 import { MoralFilter, type MoralFilterOptions } from "./moral-filter.js";
 import { Pelm, type PelmMatch } from "./pelm.js";
-import type { Clock, MemoryProbe } from "./ports.js";
+import type { Clock, MemoryProbe, ParallelScan } from "./ports.js";
 import { CognitiveRhythm, PHASE_VALUES, type Phase, type RhythmOptions } from "./rhythm.js";
 import { SynapticMemory, type SynapticOptions } from "./synaptic-memory.js";
 
@@ -71,6 +71,8 @@ export interface ControllerOptions {
   readonly recovery?: Partial<RecoveryOptions>;
   readonly clock: Clock;
   readonly memory: MemoryProbe;
+  /** Helper threads for large PELM scans (ADR 0021); without them PELM scans on the caller's thread. */
+  readonly parallelScan?: ParallelScan;
 }
 
 /** The controller's state as reported by GetState and every ProcessEvent. */
@@ -177,7 +179,13 @@ export class CognitiveController {
     this.rhythmPart = parts.rhythm ?? new CognitiveRhythm(options.rhythm);
     this.synapticPart =
       parts.synaptic ?? new SynapticMemory({ ...options.synaptic, dimension: options.dimension });
-    this.pelmPart = parts.pelm ?? new Pelm({ dimension: options.dimension, capacity: options.pelmCapacity });
+    this.pelmPart =
+      parts.pelm ??
+      new Pelm({
+        dimension: options.dimension,
+        capacity: options.pelmCapacity,
+        ...(options.parallelScan ? { parallel: options.parallelScan } : {}),
+      });
     this.textsPart = parts.texts ?? new ContextTexts(this.pelmPart.capacity);
     this.brake = new EmergencyBrake({ ...RECOVERY_DEFAULTS, ...options.recovery });
     const storeBytes = this.memoryUsageBytes();
@@ -537,7 +545,7 @@ export class CognitiveController {
       moral: MoralFilter.restore(reader, options.moral),
       rhythm: CognitiveRhythm.restore(reader),
       synaptic: SynapticMemory.restore(reader, { ...options.synaptic, dimension: options.dimension }),
-      pelm: Pelm.restore(reader),
+      pelm: Pelm.restore(reader, options.parallelScan ? { parallel: options.parallelScan } : {}),
     };
     const texts = version >= 2 ? ContextTexts.restore(reader, parts.pelm.capacity) : undefined;
     if (!reader.done) throw new SnapshotFormatError("trailing bytes after the controller snapshot");

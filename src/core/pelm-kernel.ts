@@ -24,12 +24,16 @@ export interface KernelMemory {
 export interface KernelInstance {
   readonly memory: KernelMemory;
   readonly dots: DotKernel;
+  /** The compiled module (another thread instantiates it over the same shared memory). */
+  readonly module: object;
+  /** Whether `memory` is shared (its buffer a SharedArrayBuffer other threads can read). */
+  readonly shared: boolean;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's lib has no DOM types). */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number; maximum: number }) => KernelMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => KernelMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -95,7 +99,7 @@ function accumulate(acc: number, offset: number): number[] {
 }
 
 // prettier-ignore
-function moduleBytes(pages: number): Uint8Array {
+function moduleBytes(pages: number, shared: boolean): Uint8Array {
   const zero = [...V128_CONST, ...new Array<number>(16).fill(0)];
   const body = [
     0x02, 0x03, 0x7f, 0x04, 0x7b, // locals: 3 × i32 (r, i, p), 4 × v128 (accumulators)
@@ -127,7 +131,8 @@ function moduleBytes(pages: number): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x01, ...leb(pages), ...leb(pages)]),
+    // Memory import limits: 0x01 = initial and maximum; 0x03 = the same, shared (threads).
+    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, shared ? 0x03 : 0x01, ...leb(pages), ...leb(pages)]),
     ...section(3, [1, 0]),
     ...section(7, [1, ...name("dots"), 0x00, 0]),
     ...section(10, [1, ...leb(body.length), ...body]),
@@ -138,13 +143,21 @@ function moduleBytes(pages: number): Uint8Array {
  * Instantiates the kernel over a fresh memory of at least `bytes` bytes, or returns
  * undefined where WebAssembly SIMD is not available.
  */
-export function createDotKernel(bytes: number): KernelInstance | undefined {
+export function createDotKernel(
+  bytes: number,
+  options: { shared?: boolean } = {},
+): KernelInstance | undefined {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm === undefined) return undefined;
   const pages = Math.max(1, Math.ceil(bytes / PAGE));
-  const code = moduleBytes(pages);
-  if (!wasm.validate(code)) return undefined;
-  const memory = new wasm.Memory({ initial: pages, maximum: pages });
-  const instance = new wasm.Instance(new wasm.Module(code), { env: { memory } });
-  return { memory, dots: instance.exports.dots as DotKernel };
+  // Shared memory needs WebAssembly threads; without them, fall back to a private memory.
+  for (const shared of options.shared === true ? [true, false] : [false]) {
+    const code = moduleBytes(pages, shared);
+    if (!wasm.validate(code)) continue;
+    const memory = new wasm.Memory({ initial: pages, maximum: pages, ...(shared ? { shared } : {}) });
+    const module = new wasm.Module(code);
+    const instance = new wasm.Instance(module, { env: { memory } });
+    return { memory, dots: instance.exports.dots as DotKernel, module, shared };
+  }
+  return undefined;
 }

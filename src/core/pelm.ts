@@ -11,7 +11,8 @@
  * snapshots and sweeps, never on the request path; a corrupt slot is dropped, never re-blessed.
  */
 import { SnapshotFormatError, type BinaryReader, type BinaryWriter } from "./binary.js";
-import { createDotKernel, type DotKernel, type KernelMemory } from "./pelm-kernel.js";
+import { createDotKernel, type DotKernel, type KernelInstance, type KernelMemory } from "./pelm-kernel.js";
+import type { ParallelScan } from "./ports.js";
 
 /** Defaults from core.md §4. */
 export const PELM_DEFAULTS = { dimension: 384, capacity: 20_000, phaseTolerance: 0.15, topK: 5 } as const;
@@ -26,7 +27,16 @@ export const PELM_MAX_TOP_K = 100;
 export interface PelmOptions {
   readonly dimension: number;
   readonly capacity: number;
+  /**
+   * Helper threads for large scans (ADR 0021): the vectors then live in shared WebAssembly
+   * memory and a retrieval over at least PELM_PARALLEL_MIN_ROWS in-phase slots is split
+   * between this thread and the helpers. The result is the same top-k as a one-thread scan.
+   */
+  readonly parallel?: ParallelScan;
 }
+
+/** Smallest store a retrieval splits between threads (below it, waking a helper costs more). */
+export const PELM_PARALLEL_MIN_ROWS = 4096;
 
 /** One retrieval result. */
 export interface PelmMatch {
@@ -87,6 +97,13 @@ function slotChecksum(words: Uint32Array, offset: number, dimension: number, pha
 }
 /* eslint-enable @typescript-eslint/no-non-null-assertion */
 
+/** How many of the first `size` slots are in [lo, hi]. */
+function inPhaseCount(phases: Float32Array, size: number, lo: number, hi: number): number {
+  let count = 0;
+  for (let slot = 0; slot < size; slot++) if (inPhase(phases, slot, lo, hi)) count++;
+  return count;
+}
+
 /** Whether slot `slot`'s phase lies in [lo, hi] (a dropped slot's NaN never does). */
 function inPhase(phases: Float32Array, slot: number, lo: number, hi: number): boolean {
   const p = phases[slot] ?? Number.NaN;
@@ -130,8 +147,18 @@ export class Pelm {
   private readonly query: Float32Array;
   /** The WebAssembly SIMD scan, when available (vectors then live in its memory). */
   private readonly kernel:
-    | { dots: DotKernel; memory: KernelMemory; scores: Float32Array; scoresAt: number; vectorsAt: number }
+    | {
+        dots: DotKernel;
+        memory: KernelMemory;
+        instance: KernelInstance;
+        scores: Float32Array;
+        scoresAt: number;
+        vectorsAt: number;
+      }
     | undefined;
+  private readonly parallel: ParallelScan | undefined;
+  /** The helpers' `dots` for this memory, bound on the first large retrieval (null: cannot). */
+  private parallelDots: DotKernel | null | undefined;
   private readonly heapSlots = new Int32Array(PELM_MAX_TOP_K);
   private readonly heapScores = new Float64Array(PELM_MAX_TOP_K);
   private pointerValue = 0;
@@ -152,7 +179,11 @@ export class Pelm {
     }
     this.dimension = dimension;
     this.capacity = capacity;
-    this.kernel = dimension % 16 === 0 ? Pelm.createKernel(dimension, capacity) : undefined;
+    this.parallel = options.parallel;
+    this.kernel =
+      dimension % 16 === 0
+        ? Pelm.createKernel(dimension, capacity, options.parallel !== undefined)
+        : undefined;
     if (this.kernel) {
       const buffer = this.kernel.memory.buffer;
       this.query = new Float32Array(buffer, 0, dimension);
@@ -169,13 +200,31 @@ export class Pelm {
   }
 
   /** Memory layout for the kernel: query, then one score per slot, then the vectors. */
-  private static createKernel(dimension: number, capacity: number): Pelm["kernel"] {
+  private static createKernel(dimension: number, capacity: number, shared: boolean): Pelm["kernel"] {
     const scoresAt = dimension * 4;
     const vectorsAt = scoresAt + Math.ceil((capacity * 4) / 16) * 16;
-    const instance = createDotKernel(vectorsAt + capacity * dimension * 4);
+    const instance = createDotKernel(vectorsAt + capacity * dimension * 4, { shared });
     if (!instance) return undefined;
     const scores = new Float32Array(instance.memory.buffer, scoresAt, capacity);
-    return { dots: instance.dots, memory: instance.memory, scores, scoresAt, vectorsAt };
+    return { dots: instance.dots, memory: instance.memory, instance, scores, scoresAt, vectorsAt };
+  }
+
+  /** The helpers' `dots`, bound once (undefined without helpers, shared memory or a binding). */
+  private helperDots(): DotKernel | undefined {
+    if (this.parallelDots === undefined) {
+      const instance = this.kernel?.instance;
+      this.parallelDots =
+        this.parallel && instance?.shared
+          ? (this.parallel.bind({ module: instance.module, memory: instance.memory, dots: instance.dots }) ??
+            null)
+          : null;
+    }
+    return this.parallelDots ?? undefined;
+  }
+
+  /** Whether retrieval can split large scans between threads. */
+  get parallelScan(): boolean {
+    return this.helperDots() !== undefined;
   }
 
   /** Whether retrieval runs on the WebAssembly SIMD kernel (else the TypeScript loop). */
@@ -358,7 +407,15 @@ export class Pelm {
     const phases = this.phases;
     const size = this.sizeValue;
     const kernel = this.kernel;
-    if (kernel) {
+    const helpers = kernel && size >= PELM_PARALLEL_MIN_ROWS ? this.helperDots() : undefined;
+    if (kernel && helpers && inPhaseCount(phases, size, lo, hi) * 2 >= size) {
+      // Mostly in phase: every row is scored, split between threads, then the in-phase ones offered.
+      helpers(0, kernel.vectorsAt, size, dim * 4, kernel.scoresAt);
+      const scores = kernel.scores;
+      for (let slot = 0; slot < size; slot++) {
+        if (inPhase(phases, slot, lo, hi)) count = this.offer(scores[slot] ?? 0, slot, count, topK);
+      }
+    } else if (kernel) {
       // Runs of consecutive in-phase slots go to the SIMD kernel in one call each.
       const rowBytes = dim * 4;
       for (let start = 0; start < size;) {
@@ -451,7 +508,7 @@ export class Pelm {
   }
 
   /** Reads a "PELM" section; refuses a snapshot whose checksums do not match its content. */
-  static restore(reader: BinaryReader): Pelm {
+  static restore(reader: BinaryReader, options: { parallel?: ParallelScan } = {}): Pelm {
     reader.section("PELM", [1]);
     const dimension = reader.u32();
     const capacity = reader.u32();
@@ -463,7 +520,11 @@ export class Pelm {
         `PELM snapshot has pointer ${pointer} / size ${used} beyond capacity ${capacity}`,
       );
     }
-    const pelm = new Pelm({ dimension, capacity });
+    const pelm = new Pelm({
+      dimension,
+      capacity,
+      ...(options.parallel ? { parallel: options.parallel } : {}),
+    });
     pelm.vectors.set(reader.f32s(used * dimension));
     pelm.phases.set(reader.f32s(used));
     pelm.norms.set(reader.f32s(used));

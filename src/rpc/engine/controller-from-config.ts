@@ -4,6 +4,7 @@
  */
 import { getHeapStatistics } from "node:v8";
 import { CognitiveController } from "../../core/controller.js";
+import type { ParallelScan } from "../../core/ports.js";
 import type { Config } from "../../config/index.js";
 import { createMemoryProbe } from "../../telemetry/process-memory.js";
 
@@ -11,8 +12,13 @@ import { createMemoryProbe } from "../../telemetry/process-memory.js";
 export const monotonicClock = (): number => performance.now();
 
 /** A controller configured from `config`. */
-export function controllerFromConfig(config: Config, clock = monotonicClock): CognitiveController {
+export function controllerFromConfig(
+  config: Config,
+  clock = monotonicClock,
+  parallelScan?: ParallelScan,
+): CognitiveController {
   return new CognitiveController({
+    ...(parallelScan ? { parallelScan } : {}),
     dimension: config.core.dimension,
     pelmCapacity: config.core.pelmCapacity,
     phaseTolerance: config.core.phaseTolerance,
