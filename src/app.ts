@@ -2,7 +2,6 @@
  * Composition root: builds the services once, mounts them on both listeners, and owns the
  * lifecycle (start-up → SERVING; shutdown → NOT_SERVING, refuse new calls, drain, close).
  */
-import { availableParallelism } from "node:os";
 import type { DescService } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { maskSecrets, type Config } from "./config/index.js";
@@ -16,7 +15,7 @@ import { Health, createHealthService } from "./rpc/health/health-service.js";
 import { HealthRegistry, ServingStatus } from "./rpc/health/health-registry.js";
 import { createAdminService } from "./rpc/admin/admin-service.js";
 import { controllerFromConfig, monotonicClock } from "./rpc/engine/controller-from-config.js";
-import { startScanThreads } from "./store/parallel-scan.js";
+import { startScanThreads, usableCores } from "./store/parallel-scan.js";
 import { createEngineService } from "./rpc/engine/engine-service.js";
 import { registerEngineMetrics } from "./rpc/engine/engine-metrics.js";
 import { superviseEmergency } from "./rpc/engine/supervisor.js";
@@ -156,10 +155,11 @@ export async function startApp(config: Config, overrides: ServiceOverrides = {})
     metrics: rpcMetrics,
     admit: admissionFromConfig(config, metrics, lagGuard),
   };
-  // PELM's scan helpers (ADR 0021): worker threads sharing the vectors, at most one per spare core.
+  // PELM's scan helpers (ADR 0021): worker threads sharing the vectors, at most one per spare
+  // core (a container's CPU limit counts: with a 1-core limit there is none).
   const scanThreads = overrides.controller
     ? undefined
-    : startScanThreads(Math.min(config.core.scanThreads, availableParallelism()));
+    : startScanThreads(Math.min(config.core.scanThreads, usableCores()));
   const controller = overrides.controller ?? controllerFromConfig(config, monotonicClock, scanThreads);
   const durable = config.state.mode === "sqlite" ? openDurableState(controller, config) : undefined;
   if (durable) registerStateMetrics(metrics, durable);

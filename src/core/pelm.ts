@@ -151,6 +151,7 @@ export class Pelm {
         dots: DotKernel;
         memory: KernelMemory;
         instance: KernelInstance;
+        scratch: { at: number; bytes: number };
         scores: Float32Array;
         scoresAt: number;
         vectorsAt: number;
@@ -182,7 +183,7 @@ export class Pelm {
     this.parallel = options.parallel;
     this.kernel =
       dimension % 16 === 0
-        ? Pelm.createKernel(dimension, capacity, options.parallel !== undefined)
+        ? Pelm.createKernel(dimension, capacity, options.parallel?.helpers ?? 0)
         : undefined;
     if (this.kernel) {
       const buffer = this.kernel.memory.buffer;
@@ -199,24 +200,33 @@ export class Pelm {
     this.checksums = new Uint32Array(capacity);
   }
 
-  /** Memory layout for the kernel: query, then one score per slot, then the vectors. */
-  private static createKernel(dimension: number, capacity: number, shared: boolean): Pelm["kernel"] {
+  /**
+   * Memory layout for the kernel: query, then one score per slot, then the vectors, then (with
+   * helper threads) one score region per helper. Shared memory only when there are helpers.
+   */
+  private static createKernel(dimension: number, capacity: number, helpers: number): Pelm["kernel"] {
     const scoresAt = dimension * 4;
-    const vectorsAt = scoresAt + Math.ceil((capacity * 4) / 16) * 16;
-    const instance = createDotKernel(vectorsAt + capacity * dimension * 4, { shared });
+    const scoreBytes = Math.ceil((capacity * 4) / 16) * 16;
+    const vectorsAt = scoresAt + scoreBytes;
+    const scratch = { at: vectorsAt + capacity * dimension * 4, bytes: helpers * scoreBytes };
+    const instance = createDotKernel(scratch.at + scratch.bytes, { shared: helpers > 0 });
     if (!instance) return undefined;
     const scores = new Float32Array(instance.memory.buffer, scoresAt, capacity);
-    return { dots: instance.dots, memory: instance.memory, instance, scores, scoresAt, vectorsAt };
+    return { dots: instance.dots, memory: instance.memory, instance, scratch, scores, scoresAt, vectorsAt };
   }
 
   /** The helpers' `dots`, bound once (undefined without helpers, shared memory or a binding). */
   private helperDots(): DotKernel | undefined {
     if (this.parallelDots === undefined) {
-      const instance = this.kernel?.instance;
+      const kernel = this.kernel;
       this.parallelDots =
-        this.parallel && instance?.shared
-          ? (this.parallel.bind({ module: instance.module, memory: instance.memory, dots: instance.dots }) ??
-            null)
+        this.parallel && kernel?.instance.shared
+          ? (this.parallel.bind({
+              module: kernel.instance.module,
+              memory: kernel.memory,
+              dots: kernel.dots,
+              scratch: kernel.scratch,
+            }) ?? null)
           : null;
     }
     return this.parallelDots ?? undefined;

@@ -17,18 +17,25 @@ export interface MemorySample {
 /** Reads the process's memory use (the server passes `process.memoryUsage`). */
 export type MemoryProbe = () => MemorySample;
 
+/** What PELM hands its scan helpers: its compiled kernel, shared memory and a scratch region. */
+export interface ScanKernel {
+  readonly module: object;
+  readonly memory: KernelMemory;
+  /** This thread's kernel. */
+  readonly dots: DotKernel;
+  /** A region of `memory` only the helpers write: `helpers` × capacity × 4 bytes. */
+  readonly scratch: { readonly at: number; readonly bytes: number };
+}
+
 /**
  * Threads that help PELM scan its vectors (the service supplies one backed by worker threads;
- * the core has no threads of its own). `bind` gets the kernel's compiled module, its shared
- * memory and this thread's `dots`, and returns a `dots` with the same contract that splits
- * the rows between this thread and the helpers and returns once every row is done, or
- * undefined when it cannot help with this memory. A call to the returned function never
+ * the core has no threads of its own). `bind` returns a `dots` with the kernel's contract that
+ * splits the rows between this thread and the helpers and returns once every row is scored,
+ * or undefined when it cannot help with this memory. A call to the returned function never
  * interleaves with a write to the memory: PELM is only changed on the calling thread.
  */
 export interface ParallelScan {
-  bind(kernel: {
-    readonly module: object;
-    readonly memory: KernelMemory;
-    readonly dots: DotKernel;
-  }): DotKernel | undefined;
+  /** Helper threads besides the caller's (PELM sizes the scratch region by it). */
+  readonly helpers: number;
+  bind(kernel: ScanKernel): DotKernel | undefined;
 }

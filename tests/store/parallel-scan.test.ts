@@ -5,10 +5,13 @@
  * below the split size take the one-thread path, a restored controller's new PELM is bound
  * again, and after stop() retrieval goes on alone.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CognitiveController } from "../../src/core/controller.js";
 import { Pelm, PELM_PARALLEL_MIN_ROWS } from "../../src/core/pelm.js";
-import { startScanThreads, type ScanThreads } from "../../src/store/parallel-scan.js";
+import { startScanThreads, usableCores, type ScanThreads } from "../../src/store/parallel-scan.js";
 
 const DIM = 384;
 
@@ -72,6 +75,27 @@ describe("PELM scan helper threads", () => {
     expect(stats.helperChunks).toBeGreaterThan(0);
   });
 
+  it("chunks a slow helper has not delivered are scored by the caller, and late writes change nothing", async () => {
+    threads = startScanThreads(2, { chunkRows: 512, helperPauseMs: 20 });
+    const rows = PELM_PARALLEL_MIN_ROWS * 2;
+    const { parallel, solo } = pair(rows, threads, () => 0.1);
+    const next = random(11);
+    // A deep top-k (100 of 8,192) makes any wrong chunk of scores show in the result. Queries
+    // are spaced so the helper keeps claiming chunks it delivers too late, and back to back
+    // while its late chunks land in its own region.
+    const deadline = Date.now() + 20_000;
+    while (threads.stats().stolenChunks < 10) {
+      if (Date.now() > deadline) throw new Error(`only ${threads.stats().stolenChunks} chunks taken back`);
+      for (const spacing of [25, 0, 0]) {
+        const query = vector(next);
+        expect(parallel.retrieve(query, 0.1, { topK: 100 })).toEqual(
+          solo.retrieve(query, 0.1, { topK: 100 }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, spacing));
+      }
+    }
+  });
+
   it("stores mostly out of phase, and stores below the split size, scan on one thread", async () => {
     threads = startScanThreads(2, { chunkRows: 256 });
     const rows = PELM_PARALLEL_MIN_ROWS * 2;
@@ -124,5 +148,22 @@ describe("PELM scan helper threads", () => {
     const before = threads.stats().splitScans;
     expect(controller.retrieve(query, 5)).toEqual(reference.retrieve(query, 5));
     expect(threads.stats().splitScans).toBe(before);
+  });
+});
+
+describe("usableCores", () => {
+  it("caps the machine's cores by a cgroup v2 CPU quota", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "mlsdm-cpu-"));
+    const file = (text: string): string => {
+      const at = path.join(dir, `cpu.max.${text.replace(/\W/g, "_")}`);
+      writeFileSync(at, `${text}\n`);
+      return at;
+    };
+    const cores = availableParallelism();
+    expect(usableCores(file("max 100000"))).toBe(cores);
+    expect(usableCores(file("100000 100000"))).toBe(1);
+    expect(usableCores(file("50000 100000"))).toBe(1);
+    expect(usableCores(file("250000 100000"))).toBe(Math.min(cores, 2));
+    expect(usableCores(path.join(dir, "absent"))).toBe(cores);
   });
 });

@@ -103,6 +103,12 @@ function validated(options: ProviderPolicyOptions): ProviderPolicyOptions {
   return options;
 }
 
+/**
+ * Thrown through the breaker to defer a stream's outcome; one object for every call (each call
+ * checks its own value), since building an Error per call captures a stack trace each time.
+ */
+const ACCEPTED = new Error("accepted; outcome deferred");
+
 /** A signal that fires with a TimeoutError at `deadlineAt` on `clock`, or undefined for no deadline. */
 function deadlineSignal(deadlineAt: number | undefined, clock: () => number): AbortSignal | undefined {
   return deadlineAt === undefined
@@ -251,7 +257,7 @@ export class ProviderPolicy {
   ): Promise<T> {
     const expired = call.deadlineAt !== undefined && call.deadlineAt <= this.clock();
     if (signals.either.aborted || expired) throw this.abortFailure(signals);
-    const accepted = new Error("accepted; outcome deferred");
+    const accepted = ACCEPTED;
     let value: { readonly value: T } | undefined;
     const work = this.retriesFor(call, signals).execute(() => {
       // A retry that wakes up after the call ended must not reach the breaker (nor become its trial).
