@@ -5,6 +5,7 @@
  * load harness, so both report the same row.
  */
 import { Pelm } from "../../src/core/pelm.js";
+import { startScanThreads } from "../../src/store/parallel-scan.js";
 import { timeEach, vectors } from "./measure.js";
 
 /** Result of one comparison. */
@@ -22,6 +23,17 @@ export interface RetrievalComparison {
   /** Queries whose PELM top-k equals the float64 reference top-k (slots, in order). */
   readonly exactMatches: number;
   readonly accelerated: boolean;
+  /**
+   * The same store with a scan helper thread (core.scanThreads = 2, ADR 0021): median, p99,
+   * speedup over the naive scan, exact matches, and the share of chunks the helper scored.
+   */
+  readonly twoThreads: {
+    readonly medianUs: number;
+    readonly p99Us: number;
+    readonly speedup: number;
+    readonly exactMatches: number;
+    readonly helperShare: number;
+  };
 }
 
 /** The plain-JavaScript scan a caller would write: cosine per row over raw (unnormalised) vectors. */
@@ -92,7 +104,7 @@ export function referenceTopK(
 }
 
 /** Builds a full store of `size` random vectors (one phase) and compares the scans. */
-export function compareRetrieval(
+export async function compareRetrieval(
   options: {
     dimension?: number;
     size?: number;
@@ -100,7 +112,7 @@ export function compareRetrieval(
     queries?: number;
     exactQueries?: number;
   } = {},
-): RetrievalComparison {
+): Promise<RetrievalComparison> {
   const dim = options.dimension ?? 384;
   const size = options.size ?? 20_000;
   const topK = options.topK ?? 5;
@@ -109,21 +121,49 @@ export function compareRetrieval(
   const next = vectors(dim, 11);
   const data = new Float32Array(size * dim);
   const pelm = new Pelm({ dimension: dim, capacity: size });
+  const threads = startScanThreads(2);
+  const shared = new Pelm({ dimension: dim, capacity: size, parallel: threads });
   for (let row = 0; row < size; row++) {
     const v = next();
     data.set(v, row * dim);
     pelm.entangle(v, 0.5);
+    shared.entangle(v, 0.5);
   }
   const pool = Array.from({ length: 64 }, next);
   const query = (i: number): Float32Array => pool[i % pool.length] ?? pool[0] ?? new Float32Array(dim);
   const ours = timeEach((i) => pelm.retrieve(query(i), 0.5, { topK }), queries, 20);
   const naive = timeEach((i) => naiveTopK(data, size, dim, query(i), topK), queries, 20);
-  let exactMatches = 0;
-  for (let i = 0; i < exactQueries; i++) {
-    const got = pelm.retrieve(query(i), 0.5, { topK }).map((m) => m.slot);
-    const want = referenceTopK(data, size, dim, query(i), topK);
-    if (got.length === want.length && got.every((slot, j) => slot === want[j])) exactMatches++;
+  // The helper thread starts on the first large scan; give it a moment to bind the memory.
+  for (let i = 0; i < 50 && threads.stats().helperChunks === 0; i++) {
+    shared.retrieve(query(i), 0.5, { topK });
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  const before = threads.stats();
+  const two = timeEach((i) => shared.retrieve(query(i), 0.5, { topK }), queries, 20);
+  const after = threads.stats();
+  const chunks = after.helperChunks - before.helperChunks;
+  let exactMatches = 0;
+  let twoExact = 0;
+  const same = (got: number[], want: number[]): boolean =>
+    got.length === want.length && got.every((slot, j) => slot === want[j]);
+  for (let i = 0; i < exactQueries; i++) {
+    const want = referenceTopK(data, size, dim, query(i), topK);
+    if (
+      same(
+        pelm.retrieve(query(i), 0.5, { topK }).map((m) => m.slot),
+        want,
+      )
+    )
+      exactMatches++;
+    if (
+      same(
+        shared.retrieve(query(i), 0.5, { topK }).map((m) => m.slot),
+        want,
+      )
+    )
+      twoExact++;
+  }
+  await threads.stop();
   return {
     dimension: dim,
     size,
@@ -136,5 +176,13 @@ export function compareRetrieval(
     speedup: naive.median / Math.max(ours.median, 1e-9),
     exactMatches,
     accelerated: pelm.accelerated,
+    twoThreads: {
+      medianUs: two.median,
+      p99Us: two.p99,
+      speedup: naive.median / Math.max(two.median, 1e-9),
+      exactMatches: twoExact,
+      // Chunks the helper delivered, of all chunks the timed scans had (the caller scored the rest).
+      helperShare: chunks / Math.max(1, (after.splitScans - before.splitScans) * Math.ceil(size / 1024)),
+    },
   };
 }

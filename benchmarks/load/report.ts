@@ -52,6 +52,11 @@ export function printReport(results: LoadResults, log: (line: string) => void): 
       `median ${f(r.pelmMedianUs, 0)} µs (p99 ${f(r.pelmP99Us, 0)}), naive Float32Array scan ${f(r.naiveMedianUs, 0)} µs ` +
       `(p99 ${f(r.naiveP99Us, 0)}): ${f(r.speedup, 1)}×; exact top-k = float64 reference in ${r.exactMatches}/${r.queries}`,
   );
+  log(
+    `  with a scan helper thread: median ${f(r.twoThreads.medianUs, 0)} µs (p99 ${f(r.twoThreads.p99Us, 0)}): ` +
+      `${f(r.twoThreads.speedup, 1)}× the naive scan, helper scored ${f(r.twoThreads.helperShare * 100, 0)} % of chunks, ` +
+      `exact ${r.twoThreads.exactMatches}/${r.queries}`,
+  );
   for (const m of results.memory) {
     log(
       `RSS [${m.server}]: empty ${f(m.rssEmptyMb, 1)} MB → PELM full (${m.pelmUsed}) ${f(m.rssFullMb, 1)} MB; raw vectors ${f(m.rawVectorMb, 1)} MB`,

@@ -67,7 +67,7 @@ const log = (line: string): void => {
 };
 
 log(`PELM retrieval: PELM vs naive Float32Array scan, ${CAPACITY} × ${DIMENSION}...`);
-const retrieval = compareRetrieval({ queries: gate ? 100 : 300 });
+const retrieval = await compareRetrieval({ queries: gate ? 100 : 300 });
 
 const echo = await startEcho();
 const echoUrl = `http://127.0.0.1:${echo.port}/bench.Echo/Echo`;
