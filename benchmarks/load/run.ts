@@ -24,7 +24,7 @@ import { writeBodies } from "./bodies.js";
 import { measure, type Measured, type RunTiming } from "./measure.js";
 import { fullPlan, gatePlan, type RowPlan, type ServerPlan } from "./plan.js";
 import { prefill } from "./prefill.js";
-import { rssBytes } from "./proc-stats.js";
+import { settledRssBytes } from "./proc-stats.js";
 import { summariseProfile } from "./profile-summary.js";
 import { LOAD_ENV, startEcho, startMlsdm, type MlsdmServer } from "./servers.js";
 import { evaluateTargets, type LoadResults, type RowResult } from "./targets.js";
@@ -115,20 +115,19 @@ try {
       // Warm the process with the same calls refused by the moral filter (nothing is stored), so
       // "empty" RSS already holds the heap a busy server keeps; the fill then adds the store only.
       await prefill(mlsdm.grpcPort, DIMENSION, 5_000, 0.05);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const rssEmpty = rssBytes(mlsdm.pid);
+      const rssEmpty = await settledRssBytes(mlsdm.pid, gate ? 3 : 10);
       if (server.fill) {
         const started = performance.now();
         await prefill(mlsdm.grpcPort, DIMENSION, CAPACITY + 10);
         const samples = await mlsdm.metrics();
         const used = samples.get("mlsdm_memory_items") ?? 0;
         log(`  PELM filled: ${used}/${CAPACITY} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const rssFull = await settledRssBytes(mlsdm.pid, gate ? 3 : 10);
         memory.push({
           server: server.id,
           pelmUsed: used,
           rssEmptyMb: rssEmpty / 2 ** 20,
-          rssFullMb: rssBytes(mlsdm.pid) / 2 ** 20,
+          rssFullMb: rssFull / 2 ** 20,
           rawVectorMb: (CAPACITY * DIMENSION * 4) / 2 ** 20,
         });
       }
