@@ -73,23 +73,25 @@ export function createAdmission(options: AdmissionOptions): {
     const leave = (): void => {
       inFlight.set(listener, (inFlight.get(listener) ?? 1) - 1);
     };
-    return bulkhead.acquire(priority, context.signal).then(
-      (release) => {
-        options.observer?.admitted?.(name, priority, performance.now() - started);
-        return () => {
-          release();
+    return bulkhead
+      .acquire(priority, () => context.signal)
+      .then(
+        (release) => {
+          options.observer?.admitted?.(name, priority, performance.now() - started);
+          return () => {
+            release();
+            leave();
+          };
+        },
+        (error: unknown) => {
           leave();
-        };
-      },
-      (error: unknown) => {
-        leave();
-        if (error instanceof BulkheadRejected) {
-          options.observer?.rejected?.(name, error.why);
-          throw refused(name, error.why, error.message, error.retryAfterMs);
-        }
-        throw error;
-      },
-    );
+          if (error instanceof BulkheadRejected) {
+            options.observer?.rejected?.(name, error.why);
+            throw refused(name, error.why, error.message, error.retryAfterMs);
+          }
+          throw error;
+        },
+      );
   };
   return { admit, bulkheads };
 }

@@ -63,8 +63,12 @@ export class PriorityBulkhead {
     return { active: this.active, queued: this.queue.length };
   }
 
-  /** Resolves with a release function once a slot is held; rejects with BulkheadRejected. */
-  acquire(priority: Priority, signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Resolves with a release function once a slot is held; rejects with BulkheadRejected. The
+   * signal (which cancels a queued wait) may be given as a function: it is then read only when
+   * the call has to queue, so a call admitted at once never makes its context build one.
+   */
+  acquire(priority: Priority, signalOrGetter?: AbortSignal | (() => AbortSignal)): Promise<() => void> {
     if (this.active < this.options.limit && this.queue.length === 0) {
       this.active += 1;
       return Promise.resolve(this.releaser());
@@ -74,6 +78,7 @@ export class PriorityBulkhead {
         new BulkheadRejected(this.options.name, "queue_full", this.options.queueTimeoutMs),
       );
     }
+    const signal = typeof signalOrGetter === "function" ? signalOrGetter() : signalOrGetter;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         priority: PRIORITIES[priority],

@@ -15,7 +15,7 @@ import { handlerContextFor } from "../../src/transport/grpc/handler-context.js";
 const method = EngineService.method.processEvent;
 
 /** The parts of a grpc-js server call the context reads. */
-function fakeCall(deadline: number = Infinity) {
+function fakeCall(deadline = Infinity) {
   const metadata = new Metadata();
   metadata.set("x-request-id", "abc");
   metadata.set("trace-bin", Buffer.from([1, 2, 3]));
@@ -55,6 +55,8 @@ describe("grpc-js handler context", () => {
     const shutdown = new AbortController();
     const call = fakeCall();
     const context = build(call, shutdown.signal);
+    expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0); // nothing until signal is read
+    expect(context.signal.aborted).toBe(false);
     expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(1);
     call.emit("cancelled", "cancelled");
     expect(context.signal.aborted).toBe(true);
@@ -96,6 +98,21 @@ describe("grpc-js handler context", () => {
     const after = build(fakeCall(), shutdown.signal);
     expect(after.signal.aborted).toBe(true);
     expect(after.signal.reason).toBe(reason);
+  });
+
+  it("a signal first read after the call ended, was cancelled or the deadline passed is already aborted", async () => {
+    const shutdown = new AbortController();
+    const ended = build(fakeCall(), shutdown.signal);
+    ended.abort();
+    expect(codeOf(ended.signal.reason)).toBe(Code.Canceled);
+    const call = fakeCall();
+    const cancelled = build(call, shutdown.signal);
+    call.emit("cancelled", "cancelled");
+    expect(codeOf(cancelled.signal.reason)).toBe(Code.Canceled);
+    const late = build(fakeCall(Date.now() + 20), shutdown.signal);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(codeOf(late.signal.reason)).toBe(Code.DeadlineExceeded);
+    expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
   });
 
   it("ends without building a DOMException (abort reasons are made once)", () => {
