@@ -14,16 +14,17 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     // Line coverage of src/ (code run by child processes is not counted). BASE-CICD-a asks for
-    // 90 % lines; these thresholds are a ratchet at the level reached (86.5 % lines on 2026-12-01,
-    // a point of margin for run-to-run variation): raise them as coverage grows, never lower them.
+    // 90 % lines; these thresholds are a ratchet at the level reached (97.5 % lines, 96.2 %
+    // statements, 98.1 % functions, 88.0 % branches on 2026-12-01, half a point of margin for
+    // run-to-run variation): raise them as coverage grows, never lower them.
     coverage: {
       enabled: true,
       provider: "v8",
-      include: ["src/**"],
+      include: ["src/**/*.ts"], // TypeScript only: the playground's static HTML and CSS are not code
       exclude: ["src/gen/**", "src/playground/web/**"],
       reporter: ["text-summary", "json-summary"],
       reportsDirectory: "coverage",
-      thresholds: { lines: 85.5, statements: 84, functions: 85, branches: 75 },
+      thresholds: { lines: 97, statements: 95.5, functions: 97.5, branches: 87.5 },
     },
   },
 });
