@@ -115,14 +115,14 @@ try {
       // Warm the process with the same calls refused by the moral filter (nothing is stored), so
       // "empty" RSS already holds the heap a busy server keeps; the fill then adds the store only.
       await prefill(mlsdm.grpcPort, DIMENSION, 5_000, 0.05);
-      const rssEmpty = await settledRssBytes(mlsdm.pid, gate ? 3 : 10);
+      const rssEmpty = await settledRssBytes(mlsdm.pid, 10);
       if (server.fill) {
         const started = performance.now();
         await prefill(mlsdm.grpcPort, DIMENSION, CAPACITY + 10);
         const samples = await mlsdm.metrics();
         const used = samples.get("mlsdm_memory_items") ?? 0;
         log(`  PELM filled: ${used}/${CAPACITY} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-        const rssFull = await settledRssBytes(mlsdm.pid, gate ? 3 : 10);
+        const rssFull = await settledRssBytes(mlsdm.pid, 10);
         memory.push({
           server: server.id,
           pelmUsed: used,
