@@ -190,7 +190,7 @@ describe("GitHub workflows", () => {
       }
     }
     for (const check of required) expect([...reported], `required check "${check}"`).toContain(check);
-    for (const must of ["lint", "typecheck", "unit", "buf-breaking", "audit", "sast"])
+    for (const must of ["lint", "typecheck", "unit", "eval", "buf-breaking", "audit", "sast"])
       expect(required).toContain(must);
     // path-filtered workflows never report on most PRs: they must not be required
     expect(required).not.toContain("speech");
