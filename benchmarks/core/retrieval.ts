@@ -5,7 +5,7 @@
  * load harness, so both report the same row.
  */
 import { Pelm } from "../../src/core/pelm.js";
-import { startScanThreads } from "../../src/store/parallel-scan.js";
+import { DEFAULT_CHUNK_ROWS, startScanThreads } from "../../src/store/parallel-scan.js";
 import { timeEach, vectors } from "./measure.js";
 
 /** Result of one comparison. */
@@ -182,7 +182,8 @@ export async function compareRetrieval(
       speedup: naive.median / Math.max(two.median, 1e-9),
       exactMatches: twoExact,
       // Chunks the helper delivered, of all chunks the timed scans had (the caller scored the rest).
-      helperShare: chunks / Math.max(1, (after.splitScans - before.splitScans) * Math.ceil(size / 1024)),
+      helperShare:
+        chunks / Math.max(1, (after.splitScans - before.splitScans) * Math.ceil(size / DEFAULT_CHUNK_ROWS)),
     },
   };
 }

@@ -44,7 +44,7 @@ const MAX_CHUNKS = 4096;
 const JOB_MASK = 0x7fff;
 
 /** Rows per chunk: ~50 µs of work at 384 dimensions, small enough to share a scan evenly. */
-const DEFAULT_CHUNK_ROWS = 1024;
+export const DEFAULT_CHUNK_ROWS = 1024;
 
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
